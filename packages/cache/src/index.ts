@@ -1,0 +1,7 @@
+// @tally/cache: the Redis side of the counter. Keys, Lua scripts and connection settings live
+// here so the API, worker and CLI agree on them.
+export * from './connection.js';
+export * from './counts.js';
+export * from './heartbeat.js';
+export * from './keys.js';
+export { defineScripts } from './scripts.js';

@@ -1,0 +1,84 @@
+// Book reads and writes. Counting happens in the database triggers, never here.
+import type { Queryable } from './pool.js';
+import type { BookRow } from './rows.js';
+
+const BOOK_COLUMNS = 'id, author_id, title, created_at';
+const MAX_BIGINT = '9223372036854775807';
+
+export async function createBook(db: Queryable, input: { authorId: number; title: string }): Promise<BookRow> {
+  const { rows } = await db.query<BookRow>(
+    `INSERT INTO book (author_id, title) VALUES ($1, $2) RETURNING ${BOOK_COLUMNS}`,
+    [input.authorId, input.title],
+  );
+  return rows[0]!;
+}
+
+export async function getBook(db: Queryable, id: number): Promise<BookRow | undefined> {
+  const { rows } = await db.query<BookRow>({
+    name: 'tally_get_book',
+    text: `SELECT ${BOOK_COLUMNS} FROM book WHERE id = $1`,
+    values: [id],
+  });
+  return rows[0];
+}
+
+/** Changes a book's title and/or author (a move); returns undefined when it does not exist. */
+export async function updateBook(
+  db: Queryable,
+  id: number,
+  patch: { title?: string; authorId?: number },
+): Promise<BookRow | undefined> {
+  const { rows } = await db.query<BookRow>(
+    `UPDATE book SET title = coalesce($2, title), author_id = coalesce($3, author_id)
+      WHERE id = $1 RETURNING ${BOOK_COLUMNS}`,
+    [id, patch.title ?? null, patch.authorId ?? null],
+  );
+  return rows[0];
+}
+
+export async function deleteBook(db: Queryable, id: number): Promise<boolean> {
+  const { rowCount } = await db.query('DELETE FROM book WHERE id = $1', [id]);
+  return (rowCount ?? 0) > 0;
+}
+
+/** Up to `limit` books of one author (or of all authors when authorId is null), in id order. */
+export async function listBooksPage(
+  db: Queryable,
+  page: { authorId: number | null; limit: number; offset: number },
+): Promise<BookRow[]> {
+  const byAuthor = page.authorId !== null;
+  const { rows } = await db.query<BookRow>(
+    byAuthor
+      ? {
+          name: 'tally_list_books_page',
+          text: `SELECT ${BOOK_COLUMNS} FROM book WHERE author_id = $1 ORDER BY id LIMIT $2 OFFSET $3`,
+          values: [page.authorId, page.limit, page.offset],
+        }
+      : {
+          name: 'tally_list_all_books_page',
+          text: `SELECT ${BOOK_COLUMNS} FROM book ORDER BY id LIMIT $1 OFFSET $2`,
+          values: [page.limit, page.offset],
+        },
+  );
+  return rows;
+}
+
+/**
+ * Up to `limit` books after (forward, ascending) or before (backward, descending) the id `from`;
+ * null starts at the respective end. An index range scan: the same cost at any depth.
+ */
+export async function listBooksByKeyset(
+  db: Queryable,
+  page: { authorId: number | null; from: number | null; limit: number; direction: 'forward' | 'backward' },
+): Promise<BookRow[]> {
+  const scope = page.authorId === null ? 'all' : 'author';
+  const authorFilter = page.authorId === null ? '' : 'author_id = $3 AND';
+  // A bound instead of "$1 IS NULL OR ...", so the generic plan keeps an index range condition.
+  const range = page.direction === 'forward' ? `id > coalesce($1, 0) ORDER BY id ASC` : `id < coalesce($1, ${MAX_BIGINT}) ORDER BY id DESC`;
+  const { rows } = await db.query<BookRow>({
+    name: `tally_list_books_${scope}_${page.direction}`,
+    text: `SELECT ${BOOK_COLUMNS} FROM book WHERE ${authorFilter} ${range} LIMIT $2`,
+    values: page.authorId === null ? [page.from, page.limit] : [page.from, page.limit, page.authorId],
+  });
+  return rows;
+}

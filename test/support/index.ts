@@ -1,0 +1,4 @@
+export * from './database.js';
+export * from './environment.js';
+export * from './redis.js';
+export * from './redis-server.js';

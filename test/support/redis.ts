@@ -1,0 +1,55 @@
+// A Redis key prefix per test file on the shared Redis, removed at the end. Tests that stop,
+// flush or restart Redis use a private server instead (redis-server.ts), never the shared one.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
+import { Redis } from 'ioredis';
+import { defineScripts } from '../../packages/cache/src/scripts.js';
+import { redisKeys, type RedisKeys } from '../../packages/cache/src/keys.js';
+import { TEST_REDIS_URL } from './environment.js';
+
+export interface TestRedis {
+  readonly url: string;
+  readonly prefix: string;
+  readonly keys: RedisKeys;
+  /** The harness's own connection, with the service's scripts defined. */
+  readonly redis: Redis;
+}
+
+export function uniquePrefix(): string {
+  return `tally-test:${randomBytes(5).toString('hex')}:`;
+}
+
+/** Deletes every key under `prefix`, BullMQ's included. */
+export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
+  for (const pattern of [`${prefix}*`, `${redisKeys(prefix).bullPrefix}*`]) {
+    let cursor = '0';
+    do {
+      const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (found.length > 0) await redis.unlink(...found);
+    } while (cursor !== '0');
+  }
+}
+
+export function useTestRedis(url: string = TEST_REDIS_URL): TestRedis {
+  const prefix = uniquePrefix();
+  let redis: Redis | undefined;
+  beforeAll(() => {
+    redis = defineScripts(new Redis(url, { maxRetriesPerRequest: 1 }));
+    redis.on('error', () => {});
+  });
+  afterAll(async () => {
+    if (!redis) return;
+    await deletePrefix(redis, prefix).catch(() => {});
+    redis.disconnect();
+  });
+  return {
+    url,
+    prefix,
+    keys: redisKeys(prefix),
+    get redis() {
+      if (!redis) throw new Error('the test Redis connection exists only inside tests and hooks');
+      return redis;
+    },
+  };
+}
