@@ -5,3 +5,4 @@ export * from './counts.js';
 export * from './heartbeat.js';
 export * from './keys.js';
 export { defineScripts } from './scripts.js';
+export * from './queues.js';

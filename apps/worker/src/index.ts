@@ -1,0 +1,2 @@
+// placeholder: replaced by the apps/worker implementation
+export {};

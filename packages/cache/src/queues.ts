@@ -1,0 +1,26 @@
+// BullMQ queue names, job ids and payloads shared by the producers (API, CLI) and the worker.
+
+export const BACKFILL_QUEUE = 'backfill';
+export const RECONCILE_QUEUE = 'reconcile';
+/** Id of the job scheduler that adds a reconcile job every RECONCILE_INTERVAL_MS. */
+export const RECONCILE_SCHEDULER_ID = 'reconcile-every-interval';
+
+/** A backfill job: compute these authors' NULL counts, or every NULL count when authorIds is absent. */
+export interface BackfillJobData {
+  authorIds?: number[];
+  /** Who asked, for the dashboard and logs. */
+  reason: 'api-count-fallback' | 'cli' | 'worker-start';
+}
+
+/** A reconcile job: compare Redis, column and COUNT for every author (or a range), repair, report. */
+export interface ReconcileJobData {
+  /** Start after this author id (resumable chunks); 0 or absent scans from the start. */
+  afterId?: number;
+}
+
+/**
+ * Job id that deduplicates backfills of one author while one is waiting. BullMQ ids must not
+ * contain ':' nor be all digits. Dedup is an optimisation only: backfill is idempotent.
+ */
+export const backfillJobId = (authorId: number): string => `author-${authorId}`;
+export const BACKFILL_ALL_JOB_ID = 'all-unknown-counts';
