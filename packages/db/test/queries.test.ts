@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../../../test/support/database.js';
+import {
+  authorExists,
+  createAuthor,
+  deleteAuthor,
+  getAuthor,
+  listAuthorsByKeyset,
+  updateAuthor,
+} from '../src/authors.js';
+import { createBook, deleteBook, getBook, listBooksByKeyset, listBooksPage, updateBook } from '../src/books.js';
+import { countBooks, readColumnCount } from '../src/counts.js';
+import { PgErrorCode } from '../src/errors.js';
+import { addBooks } from './helpers.js';
+
+const db = useTestDatabase();
+
+describe('the query module the API and worker share', () => {
+  it('creates, reads, renames and deletes authors, with counts as numbers', async () => {
+    const author = await createAuthor(db.pool, { name: 'Ursula' });
+    expect(author).toMatchObject({ name: 'Ursula', books_count: 0 });
+    expect(typeof author.id).toBe('number');
+    expect(await updateAuthor(db.pool, author.id, { name: 'Ursula K.' })).toMatchObject({ name: 'Ursula K.' });
+    expect(await updateAuthor(db.pool, 987_654_321, { name: 'nobody' })).toBeUndefined();
+    expect(await authorExists(db.pool, author.id)).toBe(true);
+    expect(await deleteAuthor(db.pool, author.id)).toBe(true);
+    expect(await deleteAuthor(db.pool, author.id)).toBe(false);
+    expect(await getAuthor(db.pool, author.id)).toBeUndefined();
+  });
+
+  it('creates, moves and deletes books; the counts follow', async () => {
+    const a = await createAuthor(db.pool, { name: 'A' });
+    const b = await createAuthor(db.pool, { name: 'B' });
+    const book = await createBook(db.pool, { authorId: a.id, title: 'First' });
+    expect(await readColumnCount(db.pool, a.id)).toMatchObject({ booksCount: 1 });
+    expect(await updateBook(db.pool, book.id, { authorId: b.id })).toMatchObject({ author_id: b.id, title: 'First' });
+    expect(await readColumnCount(db.pool, a.id)).toMatchObject({ booksCount: 0 });
+    expect(await readColumnCount(db.pool, b.id)).toMatchObject({ booksCount: 1 });
+    expect(await updateBook(db.pool, book.id, { title: 'Renamed' })).toMatchObject({ author_id: b.id, title: 'Renamed' });
+    expect(await getBook(db.pool, book.id)).toMatchObject({ title: 'Renamed' });
+    expect(await deleteBook(db.pool, book.id)).toBe(true);
+    expect(await countBooks(db.pool, b.id)).toBe(0);
+    expect(await readColumnCount(db.pool, 123_456_789)).toBeUndefined();
+  });
+
+  it('rejects a book for a missing author with a foreign-key violation and writes nothing', async () => {
+    await expect(createBook(db.pool, { authorId: 999_999, title: 'Orphan' })).rejects.toMatchObject({
+      code: PgErrorCode.foreignKeyViolation,
+    });
+  });
+
+  it('offset pages and keyset pages walk the same rows in id order, both ways', async () => {
+    const author = await createAuthor(db.pool, { name: 'Prolific' });
+    await addBooks(db.pool, author.id, 25);
+    const all = await listBooksPage(db.pool, { authorId: author.id, limit: 100, offset: 0 });
+    expect(all).toHaveLength(25);
+    expect(all.map((row) => row.id)).toEqual([...all.map((row) => row.id)].sort((x, y) => x - y));
+
+    const forward: number[] = [];
+    let from: number | null = null;
+    for (let guard = 0; guard < 10; guard += 1) {
+      const page = await listBooksByKeyset(db.pool, { authorId: author.id, from, limit: 10, direction: 'forward' });
+      forward.push(...page.map((row) => row.id));
+      if (page.length < 10) break;
+      from = page.at(-1)!.id;
+    }
+    expect(forward).toEqual(all.map((row) => row.id));
+
+    const backward = await listBooksByKeyset(db.pool, { authorId: author.id, from: all[10]!.id, limit: 5, direction: 'backward' });
+    expect(backward.map((row) => row.id)).toEqual(all.slice(5, 10).map((row) => row.id).reverse());
+    const offsetPage = await listBooksPage(db.pool, { authorId: author.id, limit: 10, offset: 20 });
+    expect(offsetPage.map((row) => row.id)).toEqual(all.slice(20).map((row) => row.id));
+  });
+
+  it('lists authors by keyset from either end', async () => {
+    const first = await listAuthorsByKeyset(db.pool, { from: null, limit: 2, direction: 'forward' });
+    const last = await listAuthorsByKeyset(db.pool, { from: null, limit: 1, direction: 'backward' });
+    expect(first.length).toBeGreaterThan(0);
+    expect(last[0]!.id).toBeGreaterThanOrEqual(first.at(-1)!.id);
+  });
+});
