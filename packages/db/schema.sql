@@ -15,39 +15,6 @@ CREATE SCHEMA tally;
 COMMENT ON SCHEMA tally IS 'Counter-cache internals: the count outbox, the version sequence, triggers and maintenance functions.';
 
 --
--- Name: apply_books_count_deltas(bigint[], bigint[]); Type: FUNCTION; Schema: tally; Owner: -
---
-
-CREATE FUNCTION tally.apply_books_count_deltas(author_ids bigint[], deltas bigint[]) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-  WITH delta AS (
-    SELECT d.author_id, d.n FROM unnest(author_ids, deltas) AS d (author_id, n)
-  ), locked AS (
-    SELECT a.id FROM author a JOIN delta ON delta.author_id = a.id
-     ORDER BY a.id
-       FOR NO KEY UPDATE OF a
-  ), changed AS (
-    UPDATE author a
-       SET books_count = CASE
-             WHEN a.books_count IS NULL THEN (SELECT count(*) FROM book b WHERE b.author_id = a.id)
-             ELSE a.books_count + delta.n
-           END,
-           books_count_version = nextval('tally.count_version_seq')
-      FROM delta JOIN locked ON locked.id = delta.author_id
-     WHERE a.id = delta.author_id
-    RETURNING a.id, a.books_count_version
-  )
-  INSERT INTO tally.count_outbox (author_id, books_count_version)
-  SELECT id, books_count_version FROM changed;
-  IF FOUND THEN
-    PERFORM pg_notify('tally_outbox', '');
-  END IF;
-END
-$$;
-
---
 -- Name: forget_books_counts(bigint[]); Type: FUNCTION; Schema: tally; Owner: -
 --
 
@@ -227,8 +194,25 @@ CREATE FUNCTION tally.tg_book__count_delete() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-  PERFORM tally.apply_books_count_deltas(array_agg(author_id), array_agg(n))
-     FROM (SELECT author_id, -count(*) AS n FROM deleted_books GROUP BY author_id) AS per_author;
+  WITH delta AS (
+    SELECT author_id, -count(*) AS n FROM deleted_books GROUP BY author_id
+  ), locked AS (
+    SELECT a.id FROM author a JOIN delta ON delta.author_id = a.id ORDER BY a.id FOR NO KEY UPDATE OF a
+  ), changed AS (
+    UPDATE author a
+       SET books_count = CASE WHEN a.books_count IS NULL
+                              THEN (SELECT count(*) FROM book b WHERE b.author_id = a.id)
+                              ELSE a.books_count + delta.n END,
+           books_count_version = nextval('tally.count_version_seq')
+      FROM delta JOIN locked ON locked.id = delta.author_id
+     WHERE a.id = delta.author_id
+    RETURNING a.id, a.books_count_version
+  )
+  INSERT INTO tally.count_outbox (author_id, books_count_version)
+  SELECT id, books_count_version FROM changed;
+  IF FOUND THEN
+    PERFORM pg_notify('tally_outbox', '');
+  END IF;
   RETURN NULL;
 END
 $$;
@@ -241,8 +225,25 @@ CREATE FUNCTION tally.tg_book__count_insert() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-  PERFORM tally.apply_books_count_deltas(array_agg(author_id), array_agg(n))
-     FROM (SELECT author_id, count(*) AS n FROM inserted_books GROUP BY author_id) AS per_author;
+  WITH delta AS (
+    SELECT author_id, count(*) AS n FROM inserted_books GROUP BY author_id
+  ), locked AS (
+    SELECT a.id FROM author a JOIN delta ON delta.author_id = a.id ORDER BY a.id FOR NO KEY UPDATE OF a
+  ), changed AS (
+    UPDATE author a
+       SET books_count = CASE WHEN a.books_count IS NULL
+                              THEN (SELECT count(*) FROM book b WHERE b.author_id = a.id)
+                              ELSE a.books_count + delta.n END,
+           books_count_version = nextval('tally.count_version_seq')
+      FROM delta JOIN locked ON locked.id = delta.author_id
+     WHERE a.id = delta.author_id
+    RETURNING a.id, a.books_count_version
+  )
+  INSERT INTO tally.count_outbox (author_id, books_count_version)
+  SELECT id, books_count_version FROM changed;
+  IF FOUND THEN
+    PERFORM pg_notify('tally_outbox', '');
+  END IF;
   RETURN NULL;
 END
 $$;
@@ -255,13 +256,30 @@ CREATE FUNCTION tally.tg_book__count_move() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-  PERFORM tally.apply_books_count_deltas(array_agg(author_id), array_agg(n))
-     FROM (SELECT author_id, sum(n)::bigint AS n
-             FROM (SELECT author_id, count(*) AS n FROM books_after GROUP BY author_id
-                   UNION ALL
-                   SELECT author_id, -count(*) FROM books_before GROUP BY author_id) AS both_sides
-            GROUP BY author_id
-           HAVING sum(n) <> 0) AS per_author;
+  WITH delta AS (
+    SELECT author_id, sum(n)::bigint AS n
+      FROM (SELECT author_id, count(*) AS n FROM books_after GROUP BY author_id
+            UNION ALL
+            SELECT author_id, -count(*) FROM books_before GROUP BY author_id) AS both_sides
+     GROUP BY author_id
+    HAVING sum(n) <> 0
+  ), locked AS (
+    SELECT a.id FROM author a JOIN delta ON delta.author_id = a.id ORDER BY a.id FOR NO KEY UPDATE OF a
+  ), changed AS (
+    UPDATE author a
+       SET books_count = CASE WHEN a.books_count IS NULL
+                              THEN (SELECT count(*) FROM book b WHERE b.author_id = a.id)
+                              ELSE a.books_count + delta.n END,
+           books_count_version = nextval('tally.count_version_seq')
+      FROM delta JOIN locked ON locked.id = delta.author_id
+     WHERE a.id = delta.author_id
+    RETURNING a.id, a.books_count_version
+  )
+  INSERT INTO tally.count_outbox (author_id, books_count_version)
+  SELECT id, books_count_version FROM changed;
+  IF FOUND THEN
+    PERFORM pg_notify('tally_outbox', '');
+  END IF;
   RETURN NULL;
 END
 $$;

@@ -100,29 +100,34 @@ CREATE TRIGGER _100_guard_count_update
 -- Counter: statement-level triggers with transition tables, one author UPDATE per affected author
 -- per statement, however many rows the statement wrote.
 
--- Applies per-author deltas to books_count, versions each change and queues it in the outbox.
--- Concurrency: author rows are locked FOR NO KEY UPDATE in ascending id order before any is
--- updated, so two statements touching the same authors cannot deadlock on them; the lock does not
--- conflict with the FOR KEY SHARE lock that foreign-key checks of concurrent book writes take. A
--- writer blocked on the lock re-reads the committed row (READ COMMITTED) and adds its delta to it;
--- REPEATABLE READ writers get a serialization failure instead and must retry. A NULL count is
--- computed with COUNT, which sees this transaction's own rows, so the delta is not added on top.
--- The version is drawn after the row lock is held, hence larger than any committed before.
-CREATE FUNCTION tally.apply_books_count_deltas(author_ids bigint[], deltas bigint[]) RETURNS void
+-- Each trigger below reduces its transition table to one delta per author and applies them in a
+-- single statement. The statement is spelled out in each trigger rather than shared through a
+-- helper function: measured with 8 concurrent single-row writers, the helper (array_agg, a function
+-- call, unnest) cost half the write throughput that the inline statement costs.
+--
+-- What every one of them guarantees, and why it is safe under concurrency:
+-- - Author rows are locked FOR NO KEY UPDATE in ascending id order before any is updated (the
+--   "locked" CTE), so statements touching the same authors cannot deadlock on them. The lock does
+--   not conflict with the FOR KEY SHARE lock of foreign-key checks by concurrent book writes.
+-- - A writer blocked on the lock re-reads the committed row (READ COMMITTED) and adds its delta to
+--   it; a REPEATABLE READ writer gets a serialization failure (40001) instead and must retry.
+-- - A NULL count is computed with COUNT, which sees this transaction's own rows, so the delta is
+--   not added on top of it.
+-- - The version is drawn while the row lock is held, hence larger than any committed before.
+-- - The outbox row and the NOTIFY belong to the same transaction: both vanish on rollback.
+
+CREATE FUNCTION tally.tg_book__count_insert() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
   WITH delta AS (
-    SELECT d.author_id, d.n FROM unnest(author_ids, deltas) AS d (author_id, n)
+    SELECT author_id, count(*) AS n FROM inserted_books GROUP BY author_id
   ), locked AS (
-    SELECT a.id FROM author a JOIN delta ON delta.author_id = a.id
-     ORDER BY a.id
-       FOR NO KEY UPDATE OF a
+    SELECT a.id FROM author a JOIN delta ON delta.author_id = a.id ORDER BY a.id FOR NO KEY UPDATE OF a
   ), changed AS (
     UPDATE author a
-       SET books_count = CASE
-             WHEN a.books_count IS NULL THEN (SELECT count(*) FROM book b WHERE b.author_id = a.id)
-             ELSE a.books_count + delta.n
-           END,
+       SET books_count = CASE WHEN a.books_count IS NULL
+                              THEN (SELECT count(*) FROM book b WHERE b.author_id = a.id)
+                              ELSE a.books_count + delta.n END,
            books_count_version = nextval('tally.count_version_seq')
       FROM delta JOIN locked ON locked.id = delta.author_id
      WHERE a.id = delta.author_id
@@ -133,15 +138,6 @@ BEGIN
   IF FOUND THEN
     PERFORM pg_notify('tally_outbox', '');
   END IF;
-END
-$$;
-
--- Each trigger below reduces its transition table to one delta per author and applies them.
-CREATE FUNCTION tally.tg_book__count_insert() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM tally.apply_books_count_deltas(array_agg(author_id), array_agg(n))
-     FROM (SELECT author_id, count(*) AS n FROM inserted_books GROUP BY author_id) AS per_author;
   RETURN NULL;
 END
 $$;
@@ -149,8 +145,25 @@ $$;
 CREATE FUNCTION tally.tg_book__count_delete() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM tally.apply_books_count_deltas(array_agg(author_id), array_agg(n))
-     FROM (SELECT author_id, -count(*) AS n FROM deleted_books GROUP BY author_id) AS per_author;
+  WITH delta AS (
+    SELECT author_id, -count(*) AS n FROM deleted_books GROUP BY author_id
+  ), locked AS (
+    SELECT a.id FROM author a JOIN delta ON delta.author_id = a.id ORDER BY a.id FOR NO KEY UPDATE OF a
+  ), changed AS (
+    UPDATE author a
+       SET books_count = CASE WHEN a.books_count IS NULL
+                              THEN (SELECT count(*) FROM book b WHERE b.author_id = a.id)
+                              ELSE a.books_count + delta.n END,
+           books_count_version = nextval('tally.count_version_seq')
+      FROM delta JOIN locked ON locked.id = delta.author_id
+     WHERE a.id = delta.author_id
+    RETURNING a.id, a.books_count_version
+  )
+  INSERT INTO tally.count_outbox (author_id, books_count_version)
+  SELECT id, books_count_version FROM changed;
+  IF FOUND THEN
+    PERFORM pg_notify('tally_outbox', '');
+  END IF;
   RETURN NULL;
 END
 $$;
@@ -161,13 +174,30 @@ $$;
 CREATE FUNCTION tally.tg_book__count_move() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM tally.apply_books_count_deltas(array_agg(author_id), array_agg(n))
-     FROM (SELECT author_id, sum(n)::bigint AS n
-             FROM (SELECT author_id, count(*) AS n FROM books_after GROUP BY author_id
-                   UNION ALL
-                   SELECT author_id, -count(*) FROM books_before GROUP BY author_id) AS both_sides
-            GROUP BY author_id
-           HAVING sum(n) <> 0) AS per_author;
+  WITH delta AS (
+    SELECT author_id, sum(n)::bigint AS n
+      FROM (SELECT author_id, count(*) AS n FROM books_after GROUP BY author_id
+            UNION ALL
+            SELECT author_id, -count(*) FROM books_before GROUP BY author_id) AS both_sides
+     GROUP BY author_id
+    HAVING sum(n) <> 0
+  ), locked AS (
+    SELECT a.id FROM author a JOIN delta ON delta.author_id = a.id ORDER BY a.id FOR NO KEY UPDATE OF a
+  ), changed AS (
+    UPDATE author a
+       SET books_count = CASE WHEN a.books_count IS NULL
+                              THEN (SELECT count(*) FROM book b WHERE b.author_id = a.id)
+                              ELSE a.books_count + delta.n END,
+           books_count_version = nextval('tally.count_version_seq')
+      FROM delta JOIN locked ON locked.id = delta.author_id
+     WHERE a.id = delta.author_id
+    RETURNING a.id, a.books_count_version
+  )
+  INSERT INTO tally.count_outbox (author_id, books_count_version)
+  SELECT id, books_count_version FROM changed;
+  IF FOUND THEN
+    PERFORM pg_notify('tally_outbox', '');
+  END IF;
   RETURN NULL;
 END
 $$;
@@ -371,7 +401,6 @@ DROP TABLE author;
 DROP TABLE tally.count_outbox;
 DROP FUNCTION tally.refresh_books_counts(bigint[]);
 DROP FUNCTION tally.forget_books_counts(bigint[]);
-DROP FUNCTION tally.apply_books_count_deltas(bigint[], bigint[]);
 DROP FUNCTION tally.tg_author__guard_count();
 DROP FUNCTION tally.tg_author__queue_insert();
 DROP FUNCTION tally.tg_author__queue_delete();
