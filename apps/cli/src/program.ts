@@ -9,8 +9,8 @@ import { runMigrate } from './commands/migrate.js';
 import { runSeed } from './commands/seed.js';
 import { runInspect } from './commands/counts-inspect.js';
 import { runVerify } from './commands/counts-verify.js';
-// import { runBackfill } from './commands/counts-backfill.js';
-// import { runRebuildCache } from './commands/counts-rebuild-cache.js';
+import { runBackfillCommand } from './commands/counts-backfill.js';
+import { runRebuildCache } from './commands/counts-rebuild-cache.js';
 import { runOutboxStatus } from './commands/outbox-status.js';
 
 export interface ProgramState {
@@ -98,14 +98,14 @@ export function buildProgram(): { program: Command; state: ProgramState } {
       run(async (context, command) => {
         const options = command.opts<{ inline?: boolean; wait?: boolean; timeout: number }>();
         const mode = options.inline ? 'inline' : options.wait ? 'wait' : 'enqueue';
-        void mode; void context; // TODO backfill
+        await runBackfillCommand(context, { mode, timeoutMs: options.timeout * 1000 });
       }),
     );
 
   counts
     .command('rebuild-cache')
     .description('re-mirror every author\'s count from the column into Redis')
-    .action(run(async () => {}));
+    .action(run(async (context) => void (await runRebuildCache(context))));
 
   program
     .command('outbox')
