@@ -1,0 +1,38 @@
+// Prometheus metrics at /metrics: counts served per source, resolver latency and fallbacks,
+// COUNT(*) queries, backfill requests, and HTTP durations per route.
+import fp from 'fastify-plugin';
+import { ApiMetrics } from '../metrics.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: ApiMetrics;
+  }
+}
+
+export interface MetricsOptions {
+  /** Node process metrics (CPU, memory, event loop); off in tests, where apps share a process. */
+  processMetrics: boolean;
+}
+
+export default fp<MetricsOptions>(
+  async (app, options) => {
+    const metrics = new ApiMetrics({ processMetrics: options.processMetrics });
+    app.decorate('metrics', metrics);
+
+    app.addHook('onResponse', async (request, reply) => {
+      metrics.httpDuration
+        .labels(request.method, request.routeOptions.url ?? 'unmatched', String(reply.statusCode))
+        .observe(reply.elapsedTime / 1000);
+    });
+
+    app.get(
+      '/metrics',
+      { schema: { tags: ['operations'], summary: 'Prometheus metrics', produces: ['text/plain'] } },
+      async (_request, reply) => {
+        reply.header('content-type', metrics.registry.contentType);
+        return metrics.registry.metrics();
+      },
+    );
+  },
+  { name: 'tally-metrics' },
+);
