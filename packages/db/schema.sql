@@ -41,7 +41,7 @@ BEGIN
   )
   SELECT count(*) INTO forgotten FROM queued;
   IF forgotten > 0 THEN
-    PERFORM pg_notify('tally_outbox', '');
+    PERFORM tally.wake_relay();
   END IF;
   RETURN forgotten;
 END
@@ -102,7 +102,7 @@ BEGIN
   END LOOP;
 
   IF any_changed THEN
-    PERFORM pg_notify('tally_outbox', '');
+    PERFORM tally.wake_relay();
   END IF;
 END
 $$;
@@ -146,7 +146,7 @@ BEGIN
   INSERT INTO tally.count_outbox (author_id, books_count_version)
   SELECT id, books_count_version FROM deleted_authors;
   IF FOUND THEN
-    PERFORM pg_notify('tally_outbox', '');
+    PERFORM tally.wake_relay();
   END IF;
   RETURN NULL;
 END
@@ -163,7 +163,7 @@ BEGIN
   INSERT INTO tally.count_outbox (author_id, books_count_version)
   SELECT id, books_count_version FROM inserted_authors;
   IF FOUND THEN
-    PERFORM pg_notify('tally_outbox', '');
+    PERFORM tally.wake_relay();
   END IF;
   RETURN NULL;
 END
@@ -180,7 +180,7 @@ BEGIN
   INSERT INTO tally.count_outbox (author_id, books_count_version)
   SELECT id, books_count_version FROM author;
   IF FOUND THEN
-    PERFORM pg_notify('tally_outbox', '');
+    PERFORM tally.wake_relay();
   END IF;
   RETURN NULL;
 END
@@ -211,7 +211,7 @@ BEGIN
   INSERT INTO tally.count_outbox (author_id, books_count_version)
   SELECT id, books_count_version FROM changed;
   IF FOUND THEN
-    PERFORM pg_notify('tally_outbox', '');
+    PERFORM tally.wake_relay();
   END IF;
   RETURN NULL;
 END
@@ -242,7 +242,7 @@ BEGIN
   INSERT INTO tally.count_outbox (author_id, books_count_version)
   SELECT id, books_count_version FROM changed;
   IF FOUND THEN
-    PERFORM pg_notify('tally_outbox', '');
+    PERFORM tally.wake_relay();
   END IF;
   RETURN NULL;
 END
@@ -278,7 +278,7 @@ BEGIN
   INSERT INTO tally.count_outbox (author_id, books_count_version)
   SELECT id, books_count_version FROM changed;
   IF FOUND THEN
-    PERFORM pg_notify('tally_outbox', '');
+    PERFORM tally.wake_relay();
   END IF;
   RETURN NULL;
 END
@@ -303,9 +303,21 @@ BEGIN
   INSERT INTO tally.count_outbox (author_id, books_count_version)
   SELECT id, books_count_version FROM changed;
   IF FOUND THEN
-    PERFORM pg_notify('tally_outbox', '');
+    PERFORM tally.wake_relay();
   END IF;
   RETURN NULL;
+END
+$$;
+
+--
+-- Name: wake_relay(); Type: FUNCTION; Schema: tally; Owner: -
+--
+
+CREATE FUNCTION tally.wake_relay() RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  PERFORM pg_notify('tally_outbox', '');
 END
 $$;
 

@@ -97,6 +97,17 @@ CREATE TRIGGER _100_guard_count_update
   EXECUTE FUNCTION tally.tg_author__guard_count();
 
 ---------------------------------------------------------------------------------------------------
+-- Wake-up: every transaction that queues outbox rows calls this once it has. NOTIFY is only a
+-- latency hint, delivered at commit (never for a rollback), with an empty payload: identical
+-- notifications of one transaction collapse into one, and the outbox, not the message, is the truth.
+CREATE FUNCTION tally.wake_relay() RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('tally_outbox', '');
+END
+$$;
+
+---------------------------------------------------------------------------------------------------
 -- Counter: statement-level triggers with transition tables, one author UPDATE per affected author
 -- per statement, however many rows the statement wrote.
 
@@ -114,7 +125,7 @@ CREATE TRIGGER _100_guard_count_update
 -- - A NULL count is computed with COUNT, which sees this transaction's own rows, so the delta is
 --   not added on top of it.
 -- - The version is drawn while the row lock is held, hence larger than any committed before.
--- - The outbox row and the NOTIFY belong to the same transaction: both vanish on rollback.
+-- - The outbox row and the wake-up belong to the same transaction: both vanish on rollback.
 
 CREATE FUNCTION tally.tg_book__count_insert() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -136,7 +147,7 @@ BEGIN
   INSERT INTO tally.count_outbox (author_id, books_count_version)
   SELECT id, books_count_version FROM changed;
   IF FOUND THEN
-    PERFORM pg_notify('tally_outbox', '');
+    PERFORM tally.wake_relay();
   END IF;
   RETURN NULL;
 END
@@ -162,7 +173,7 @@ BEGIN
   INSERT INTO tally.count_outbox (author_id, books_count_version)
   SELECT id, books_count_version FROM changed;
   IF FOUND THEN
-    PERFORM pg_notify('tally_outbox', '');
+    PERFORM tally.wake_relay();
   END IF;
   RETURN NULL;
 END
@@ -196,7 +207,7 @@ BEGIN
   INSERT INTO tally.count_outbox (author_id, books_count_version)
   SELECT id, books_count_version FROM changed;
   IF FOUND THEN
-    PERFORM pg_notify('tally_outbox', '');
+    PERFORM tally.wake_relay();
   END IF;
   RETURN NULL;
 END
@@ -218,7 +229,7 @@ BEGIN
   INSERT INTO tally.count_outbox (author_id, books_count_version)
   SELECT id, books_count_version FROM changed;
   IF FOUND THEN
-    PERFORM pg_notify('tally_outbox', '');
+    PERFORM tally.wake_relay();
   END IF;
   RETURN NULL;
 END
@@ -250,7 +261,7 @@ BEGIN
   INSERT INTO tally.count_outbox (author_id, books_count_version)
   SELECT id, books_count_version FROM inserted_authors;
   IF FOUND THEN
-    PERFORM pg_notify('tally_outbox', '');
+    PERFORM tally.wake_relay();
   END IF;
   RETURN NULL;
 END
@@ -264,7 +275,7 @@ BEGIN
   INSERT INTO tally.count_outbox (author_id, books_count_version)
   SELECT id, books_count_version FROM deleted_authors;
   IF FOUND THEN
-    PERFORM pg_notify('tally_outbox', '');
+    PERFORM tally.wake_relay();
   END IF;
   RETURN NULL;
 END
@@ -277,7 +288,7 @@ BEGIN
   INSERT INTO tally.count_outbox (author_id, books_count_version)
   SELECT id, books_count_version FROM author;
   IF FOUND THEN
-    PERFORM pg_notify('tally_outbox', '');
+    PERFORM tally.wake_relay();
   END IF;
   RETURN NULL;
 END
@@ -353,7 +364,7 @@ BEGIN
   END LOOP;
 
   IF any_changed THEN
-    PERFORM pg_notify('tally_outbox', '');
+    PERFORM tally.wake_relay();
   END IF;
 END
 $$;
@@ -386,7 +397,7 @@ BEGIN
   )
   SELECT count(*) INTO forgotten FROM queued;
   IF forgotten > 0 THEN
-    PERFORM pg_notify('tally_outbox', '');
+    PERFORM tally.wake_relay();
   END IF;
   RETURN forgotten;
 END
@@ -409,4 +420,5 @@ DROP FUNCTION tally.tg_book__count_insert();
 DROP FUNCTION tally.tg_book__count_delete();
 DROP FUNCTION tally.tg_book__count_move();
 DROP FUNCTION tally.tg_book__count_truncate();
+DROP FUNCTION tally.wake_relay();
 DROP SEQUENCE tally.count_version_seq;
