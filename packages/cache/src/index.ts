@@ -1,5 +1,6 @@
 // @tally/cache: the Redis side of the counter. Keys, Lua scripts and connection settings live
 // here so the API, worker and CLI agree on them.
+export * from './cache-epoch.js';
 export * from './connection.js';
 export * from './counts.js';
 export * from './heartbeat.js';

@@ -10,6 +10,8 @@ export interface BackfillJobData {
   authorIds?: number[];
   /** Who asked, for the dashboard and logs. */
   reason: 'api-count-fallback' | 'cli' | 'worker-start';
+  /** Resume point the worker records after each chunk, so a retried job skips finished work. */
+  afterId?: number;
 }
 
 /** A reconcile job: compare Redis, column and COUNT for every author (or a range), repair, report. */
@@ -24,3 +26,14 @@ export interface ReconcileJobData {
  */
 export const backfillJobId = (authorId: number): string => `author-${authorId}`;
 export const BACKFILL_ALL_JOB_ID = 'all-unknown-counts';
+
+/**
+ * Job options every producer passes (Queue.add, the reconcile scheduler's template): retries with
+ * exponential backoff (1 s, 2 s, 4 s, ...) and a bounded history kept for the dashboard.
+ */
+export const JOB_OPTIONS = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: { count: 1000 },
+  removeOnFail: { count: 5000 },
+} as const;

@@ -1,0 +1,86 @@
+// Tells the API how fresh Redis is. Measures the age of the oldest waiting outbox row by the
+// database clock and sets the heartbeat with TTL = COUNT_STALENESS_MS - that age - the time the
+// measurement took, so the key expires exactly when Redis may have become staler than the budget
+// (also when this worker stops or hangs). Also keeps this worker's presence key alive.
+import { hostname } from 'node:os';
+import { publishTrustedHeartbeat } from '@tally/cache';
+import { readOutboxBacklog } from '@tally/db';
+import type { Logger } from 'pino';
+import { coalescingTask } from './coalescing-task.js';
+import type { WorkerMetrics } from './metrics.js';
+import type { RelayContext } from './outbox-relay.js';
+
+export interface FreshnessHeartbeat {
+  /** Measures and publishes now, or once more after the publish in progress. */
+  publish(): Promise<void>;
+  /** The TTL last published; 0 when withdrawn or not published yet. */
+  readonly lastTtlMs: number;
+  stop(): Promise<void>;
+}
+
+export interface FreshnessHeartbeatOptions {
+  stalenessMs: number;
+  workerId: string;
+  /** How long the presence key outlives the last refresh. */
+  presenceTtlMs: number;
+  /** What the presence key says about this worker (listener, cache state, ...). */
+  presence: () => Record<string, unknown>;
+  logger: Logger;
+  metrics: WorkerMetrics;
+  /** The epoch refused the heartbeat: Redis needs a rebuild (or one is running). */
+  onUntrusted: () => void;
+}
+
+export const defaultWorkerId = (): string => `${hostname()}:${process.pid}`;
+
+export function createFreshnessHeartbeat(context: RelayContext, options: FreshnessHeartbeatOptions): FreshnessHeartbeat {
+  const { logger, metrics } = options;
+  const startedAt = new Date().toISOString();
+  let lastTtlMs = 0;
+  let failing = false;
+
+  const task = coalescingTask(async () => {
+    try {
+      const measuredFrom = performance.now();
+      const backlog = await readOutboxBacklog(context.pool);
+      metrics.outboxBacklog.set(backlog.pending);
+      metrics.outboxOldestPendingSeconds.set(backlog.oldestAgeMs / 1000);
+      const ttlMs = options.stalenessMs - backlog.oldestAgeMs - (performance.now() - measuredFrom);
+      const outcome = await publishTrustedHeartbeat(context.redis, context.keys, ttlMs, {
+        worker: options.workerId,
+        lagMs: Math.round(backlog.oldestAgeMs),
+        backlog: backlog.pending,
+        at: new Date().toISOString(),
+      });
+      lastTtlMs = outcome === 'published' ? Math.floor(ttlMs) : 0;
+      metrics.heartbeatTtlSeconds.set(lastTtlMs / 1000);
+      if (outcome === 'withdrawn-untrusted') options.onUntrusted();
+      await context.redis.set(
+        context.keys.worker(options.workerId),
+        JSON.stringify({ worker: options.workerId, pid: process.pid, startedAt, ...options.presence(), at: new Date().toISOString() }),
+        'PX',
+        options.presenceTtlMs,
+      );
+      if (failing) logger.info('heartbeat published again');
+      failing = false;
+    } catch (error) {
+      lastTtlMs = 0;
+      metrics.heartbeatTtlSeconds.set(0);
+      metrics.errors.inc({ kind: 'heartbeat' });
+      // Nothing to undo: a heartbeat that is not refreshed expires by itself.
+      if (!failing) logger.warn({ err: error }, 'measuring the backlog or publishing the heartbeat failed; it will expire');
+      failing = true;
+    }
+  });
+
+  return {
+    publish: () => task.run(),
+    get lastTtlMs() {
+      return lastTtlMs;
+    },
+    async stop() {
+      task.stop();
+      await task.idle();
+    },
+  };
+}

@@ -1,0 +1,86 @@
+// Drives the relay: drains the outbox batch after batch until it is empty, whenever asked (start,
+// notification, reconnect, poll tick). Requests during a drain coalesce into one more drain.
+// Failures are counted and retried by the next request; they never stop the loop.
+import type { Logger } from 'pino';
+import { coalescingTask } from './coalescing-task.js';
+import type { WorkerMetrics } from './metrics.js';
+import { relayOutboxBatch, RelayBatchError, type RelayContext } from './outbox-relay.js';
+
+export type DrainReason = 'start' | 'notification' | 'listening' | 'reconnected' | 'poll';
+
+export interface RelayLoop {
+  /** Drains now, or once more after the drain in progress; resolves when that drain ended. */
+  drain(reason: DrainReason): Promise<void>;
+  /** performance.now() of the last drain that emptied the outbox; undefined before the first. */
+  readonly lastDrainedAt: number | undefined;
+  /** Stops after the batch in flight (its transaction commits or rolls back first). */
+  stop(): Promise<void>;
+}
+
+export interface RelayLoopOptions {
+  batchSize: number;
+  logger: Logger;
+  metrics: WorkerMetrics;
+  /** After each drain, successful or not: the heartbeat measures the backlog then. */
+  onDrained: () => void;
+}
+
+export function createRelayLoop(context: RelayContext, options: RelayLoopOptions): RelayLoop {
+  const { logger, metrics, batchSize } = options;
+  let stopped = false;
+  let lastDrainedAt: number | undefined;
+  let failing = false;
+
+  const drainAll = async () => {
+    try {
+      if (context.redis.status !== 'ready') {
+        throw new RelayBatchError('redis', `Redis is not connected (status ${context.redis.status}); the outbox waits`, {
+          cause: undefined,
+        });
+      }
+      while (!stopped) {
+        const batch = await relayOutboxBatch(context, batchSize);
+        if (batch.rows > 0) {
+          metrics.batches.inc();
+          metrics.events.inc(batch.rows);
+          metrics.mirrored.inc({ outcome: 'written' }, batch.written);
+          metrics.mirrored.inc({ outcome: 'removed' }, batch.removed);
+          metrics.mirrored.inc({ outcome: 'unchanged' }, batch.unchanged);
+          for (const lag of batch.lagsMs) metrics.commitToRedisLagSeconds.observe(lag / 1000);
+          logger.debug({ rows: batch.rows, authors: batch.authors, written: batch.written, removed: batch.removed, unchanged: batch.unchanged }, 'relayed outbox batch');
+        }
+        if (batch.rows < batchSize) {
+          lastDrainedAt = performance.now();
+          break;
+        }
+      }
+      if (failing) logger.info('relay recovered: the outbox drains again');
+      failing = false;
+    } catch (error) {
+      const side = error instanceof RelayBatchError ? error.side : 'database';
+      metrics.errors.inc({ kind: side === 'redis' ? 'relay_redis' : 'relay_database' });
+      // Logged when the relay starts failing, not on every retry of a long outage.
+      if (!failing) logger.error({ err: error }, 'relay batch failed; retrying on every poll tick');
+      else logger.debug({ err: error }, 'relay batch failed again');
+      failing = true;
+    } finally {
+      options.onDrained();
+    }
+  };
+
+  const task = coalescingTask(drainAll);
+  return {
+    drain(reason) {
+      logger.trace({ reason }, 'drain requested');
+      return task.run();
+    },
+    get lastDrainedAt() {
+      return lastDrainedAt;
+    },
+    async stop() {
+      stopped = true;
+      task.stop();
+      await task.idle();
+    },
+  };
+}
