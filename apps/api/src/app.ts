@@ -18,7 +18,7 @@ import queues from './plugins/queues.js';
 import redis from './plugins/redis.js';
 import authorRoutes from './routes/authors.js';
 import bookRoutes from './routes/books.js';
-import healthRoutes from './routes/health.js';
+import operationRoutes from './routes/operations.js';
 import { sharedSchemas } from './schemas.js';
 
 export interface AppOptions {
@@ -68,7 +68,7 @@ async function serviceApp(app: FastifyInstance, options: AppOptions): Promise<vo
   await app.register(auth, { apiToken: config.apiToken });
   await app.register(docs);
   await app.register(adminQueues);
-  await app.register(healthRoutes);
+  await app.register(operationRoutes);
   await app.register(authorRoutes);
   await app.register(bookRoutes);
 }

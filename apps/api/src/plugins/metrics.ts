@@ -1,5 +1,5 @@
-// Prometheus metrics at /metrics: counts served per source, resolver latency and fallbacks,
-// COUNT(*) queries, backfill requests, and HTTP durations per route.
+// The app's Prometheus metrics (served at /metrics by routes/operations.ts): counts served per
+// source, resolver latency and fallbacks, COUNT(*) queries, backfill requests, HTTP durations.
 import fp from 'fastify-plugin';
 import { ApiMetrics } from '../metrics.js';
 
@@ -24,15 +24,6 @@ export default fp<MetricsOptions>(
         .labels(request.method, request.routeOptions.url ?? 'unmatched', String(reply.statusCode))
         .observe(reply.elapsedTime / 1000);
     });
-
-    app.get(
-      '/metrics',
-      { schema: { tags: ['operations'], summary: 'Prometheus metrics', produces: ['text/plain'] } },
-      async (_request, reply) => {
-        reply.header('content-type', metrics.registry.contentType);
-        return metrics.registry.metrics();
-      },
-    );
   },
   { name: 'tally-metrics' },
 );

@@ -1,4 +1,5 @@
-// Liveness (/health: the process answers) and readiness (/ready: PostgreSQL and Redis answer).
+// Liveness (/health: the process answers), readiness (/ready: PostgreSQL and Redis answer) and
+// the Prometheus metrics (/metrics).
 // Readiness also reports whether Redis counts are being served (the worker's heartbeat), for
 // information only: without it the API still serves correct counts from PostgreSQL.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -31,7 +32,7 @@ async function probe(check: () => Promise<unknown>): Promise<string> {
   }
 }
 
-const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
+const operationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/health',
     { schema: { tags: ['operations'], summary: 'Liveness: the process is up', response: { 200: Health } } },
@@ -59,6 +60,22 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       };
     },
   );
+
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Prometheus metrics (text exposition format)',
+        produces: ['text/plain'],
+        response: { 200: Type.String({ description: 'Prometheus text format' }) },
+      },
+    },
+    async (_request, reply) => {
+      reply.header('content-type', app.metrics.registry.contentType);
+      return app.metrics.registry.metrics();
+    },
+  );
 };
 
-export default healthRoutes;
+export default operationRoutes;
