@@ -1,5 +1,6 @@
 // @tally/db: the only package that knows SQL. The API, worker and CLI call these functions.
 export * from './authors.js';
+export * from './benchmark.js';
 export * from './books.js';
 export * from './book-totals.js';
 export * from './cache-sync.js';
