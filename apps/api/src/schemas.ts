@@ -2,7 +2,15 @@
 // OpenAPI and compile the response serializers (fast-json-stringify: fast, and only the declared
 // properties leave the server, in the declared order). Request values are validated by
 // serializers/fields.ts and pagination/params.ts with DRF's rules; see docs/api.md.
-import { Type, type TSchema } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
+
+/**
+ * `T | null` as OpenAPI 3.0's `nullable` rather than anyOf: fast-json-stringify serializes it
+ * without running a validator per value to pick the branch.
+ */
+function Nullable<T extends TSchema>(schema: T, options: Record<string, unknown> = {}) {
+  return Type.Unsafe<Static<T> | null>({ ...schema, nullable: true, ...options });
+}
 
 export const NAME_MAX_LENGTH = 200;
 export const TITLE_MAX_LENGTH = 500;
@@ -11,7 +19,7 @@ export const Author = Type.Object(
   {
     id: Type.Integer({ minimum: 1 }),
     name: Type.String({ maxLength: NAME_MAX_LENGTH }),
-    books_count: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
+    books_count: Nullable(Type.Integer({ minimum: 0 }), {
       description: 'Exact number of books, kept by the database; null while not computed yet (legacy rows)',
     }),
     created_at: Type.String({ format: 'date-time' }),
@@ -80,8 +88,8 @@ function pageOf(item: TSchema, description: string) {
   return Type.Object(
     {
       count: Type.Integer({ minimum: 0, description: 'Total rows in the list (never fewer than the page proves)' }),
-      next: Type.Union([Type.String({ format: 'uri' }), Type.Null()]),
-      previous: Type.Union([Type.String({ format: 'uri' }), Type.Null()]),
+      next: Nullable(Type.String({ format: 'uri' }), { description: 'Absolute URL of the next page' }),
+      previous: Nullable(Type.String({ format: 'uri' }), { description: 'Absolute URL of the previous page' }),
       results: Type.Array(item),
     },
     // `headers` is read by @fastify/swagger only: the header every counted response carries.

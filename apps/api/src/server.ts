@@ -25,6 +25,9 @@ async function main(): Promise<void> {
     logger: { level: config.logLevel },
     processMetrics: true,
     server: {
+      // Fastify logs two info lines per request; at thousands of requests a second that costs more
+      // than the request. Per-route durations are in /metrics; LOG_LEVEL=debug turns the lines on.
+      disableRequestLogging: !['debug', 'trace'].includes(config.logLevel),
       // Slow or idle clients cannot hold sockets forever; keep-alive longer than typical LB idle timeouts.
       connectionTimeout: 30_000,
       requestTimeout: 30_000,

@@ -15,12 +15,6 @@ export class SingleFlight<K, V> {
 
   constructor(private readonly reuseMs: number) {}
 
-  /** Whether `key` has an execution running or a result still being reused. */
-  has(key: K): boolean {
-    const entry = this.entries.get(key);
-    return entry !== undefined && performance.now() < entry.reuseUntil;
-  }
-
   run(key: K, work: () => Promise<V>): { promise: Promise<V>; started: boolean } {
     const existing = this.entries.get(key);
     if (existing && performance.now() < existing.reuseUntil) return { promise: existing.promise, started: false };

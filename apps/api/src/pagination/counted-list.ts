@@ -44,7 +44,7 @@ function correctedCount(count: number, offset: number, rows: number, hasMore: bo
   return Math.max(count, offset + rows + (hasMore ? 1 : 0));
 }
 
-async function found(counted: ListCount | null): Promise<ListCount> {
+function found(counted: ListCount | null): ListCount {
   if (counted === null) throw notFound();
   return counted;
 }
@@ -60,12 +60,12 @@ async function pageNumberMode<Row extends { id: number }>(
   let counted: ListCount;
   if (requested === 'last') {
     // The one mode where the count must come first: it decides which rows to read.
-    counted = await found(await list.count(false));
+    counted = found(await list.count(false));
     page = lastPageOf(counted.count, pageSize);
     rows = await list.page(pageSize + 1, (page - 1) * pageSize);
     if (rows.length === 0 && page > 1) {
       // A lagging count (deletes not yet mirrored) pointed past the end: ask an exact source.
-      counted = await found(await list.count(true));
+      counted = found(await list.count(true));
       page = lastPageOf(counted.count, pageSize);
       rows = await list.page(pageSize + 1, (page - 1) * pageSize);
     }
@@ -73,7 +73,7 @@ async function pageNumberMode<Row extends { id: number }>(
     page = requested;
     const [fetched, lookup] = await Promise.all([list.page(pageSize + 1, (page - 1) * pageSize), list.count(false)]);
     rows = fetched;
-    counted = await found(lookup);
+    counted = found(lookup);
   }
   const hasMore = rows.length > pageSize;
   const results = hasMore ? rows.slice(0, pageSize) : rows;
@@ -103,7 +103,7 @@ async function cursorMode<Row extends { id: number }>(
     list.keyset(cursor.position, pageSize + 1, cursor.reverse ? 'backward' : 'forward'),
     list.count(false),
   ]);
-  const counted = await found(lookup);
+  const counted = found(lookup);
   const hasMore = fetched.length > pageSize;
   const results = hasMore ? fetched.slice(0, pageSize) : fetched;
   if (cursor.reverse) results.reverse();
