@@ -2,6 +2,7 @@
 // graceful close on SIGTERM/SIGINT (stop accepting, finish requests in flight, close pools); a
 // second signal or the grace delay forces the exit. Run: node apps/api/dist/server.js
 import closeWithGrace from 'close-with-grace';
+import { LogController } from 'fastify';
 import { ConfigError, loadConfig, type Config } from '@tally/config';
 import { buildApp } from './app.js';
 
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
     server: {
       // Fastify logs two info lines per request; at thousands of requests a second that costs more
       // than the request. Per-route durations are in /metrics; LOG_LEVEL=debug turns the lines on.
-      disableRequestLogging: !['debug', 'trace'].includes(config.logLevel),
+      logController: new LogController({ disableRequestLogging: !['debug', 'trace'].includes(config.logLevel) }),
       // Slow or idle clients cannot hold sockets forever; keep-alive longer than typical LB idle timeouts.
       connectionTimeout: 30_000,
       requestTimeout: 30_000,
