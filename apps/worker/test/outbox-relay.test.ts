@@ -58,8 +58,10 @@ describe('the outbox relay', () => {
     worker = await startTestWorker(target());
     await converged();
     expect(await metricValue(worker, 'events')).toBe(41);
-    const written = (await worker.metrics.mirrored.get()).values.find((value) => value.labels.outcome === 'written');
-    expect(written?.value).toBe(1);
+    // One Redis update for 41 outbox rows. (It may find the count already there: at start the
+    // worker also re-mirrors every author, because this Redis prefix has no epoch yet.)
+    const updates = (await worker.metrics.mirrored.get()).values.reduce((sum, value) => sum + value.value, 0);
+    expect(updates).toBe(1);
   });
 
   it("deleting an author removes its key, TRUNCATE included", async () => {
