@@ -137,6 +137,16 @@ describe('page-number pagination of an author\'s books', () => {
     expect(page.body.previous).toBe(`http://localhost:80/authors/${id}/books?alpha=x+y&alpha=%C3%A9%2Fz&filter=&zeta=1`);
   });
 
+  it('re-encodes odd parameters the way Python does (bad escapes kept, + as space, bad UTF-8 replaced)', async () => {
+    const api = await buildApi();
+    const { id } = await authorWithBooks(db.pool, 'Ann', 45);
+    const page = await getPage(api, `/authors/${id}/books?page=2&q=%zz&plus=a+b&bytes=%FF&flag&~ok=*`);
+    expect(page.status).toBe(200);
+    expect(page.body.next).toBe(
+      `http://localhost:80/authors/${id}/books?bytes=%EF%BF%BD&flag=&page=3&plus=a+b&q=%25zz&~ok=%2A`,
+    );
+  });
+
   it('builds links from the Host header, and from X-Forwarded-* only when TRUST_PROXY is set', async () => {
     const { id } = await authorWithBooks(db.pool, 'Ann', 45);
     const forwarded = { host: 'api.internal:3000', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'books.example.com' };
