@@ -36,9 +36,11 @@ export interface CountResolverOptions {
   metrics: ApiMetrics;
   sources: readonly CountSource[];
   /**
-   * How long a COUNT(*) result is reused. For one author it cannot go stale: it is only consulted
-   * while the column is NULL, and any counted write computes the column. The all-books total can
-   * change meanwhile, which is why the reuse is bounded by the staleness budget.
+   * How long a COUNT(*) made because a column was NULL is reused. For one author it cannot go
+   * stale: it is only consulted while the column is still NULL, and any counted write computes
+   * the column. The all-books total can change meanwhile, which is why the reuse is bounded by
+   * the staleness budget. A COUNT(*) the column was not asked for (COUNT_SOURCES without column)
+   * is coalesced but never reused.
    */
   countReuseMs: number;
 }
@@ -65,7 +67,7 @@ export class CountResolver {
     this.useRedis = options.sources.includes('redis');
     this.useColumn = options.sources.includes('column');
     this.useCount = options.sources.includes('count');
-    this.counts = new SingleFlight(options.countReuseMs);
+    this.counts = new SingleFlight();
   }
 
   /**
@@ -139,12 +141,14 @@ export class CountResolver {
     return undefined;
   }
 
-  private coalescedCount(key: number | 'all', backfill: boolean, count: () => Promise<number>): Promise<number> {
-    const { promise, started } = this.counts.run(key, () => {
+  /** COUNT(*) through single flight; `columnIsNull` allows reusing it and asks for a backfill. */
+  private coalescedCount(key: number | 'all', columnIsNull: boolean, count: () => Promise<number>): Promise<number> {
+    const work = () => {
       this.options.metrics.countQueries.labels(key === 'all' ? 'all' : 'author').inc();
       return count();
-    });
-    if (started && backfill) this.options.backfill.request(key);
+    };
+    const { promise, started } = this.counts.run(key, work, columnIsNull ? this.options.countReuseMs : 0);
+    if (started && columnIsNull) this.options.backfill.request(key);
     return promise;
   }
 

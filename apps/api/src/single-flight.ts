@@ -1,5 +1,5 @@
-// Single flight with a short reuse window: concurrent callers of one key share one execution, and
-// callers arriving within `reuseMs` after it succeeded share its result. The COUNT(*) fallback
+// Single flight with an optional reuse window: concurrent callers of one key share one execution,
+// and callers arriving within `reuseMs` after it succeeded share its result. The COUNT(*) fallback
 // uses it so that a burst of requests for one author runs one COUNT, not one per request (nor one
 // after another). Failures are not reused: the next caller tries again.
 import { performance } from 'node:perf_hooks';
@@ -13,17 +13,15 @@ interface Entry<V> {
 export class SingleFlight<K, V> {
   private readonly entries = new Map<K, Entry<V>>();
 
-  constructor(private readonly reuseMs: number) {}
-
-  run(key: K, work: () => Promise<V>): { promise: Promise<V>; started: boolean } {
+  run(key: K, work: () => Promise<V>, reuseMs: number): { promise: Promise<V>; started: boolean } {
     const existing = this.entries.get(key);
     if (existing && performance.now() < existing.reuseUntil) return { promise: existing.promise, started: false };
     const entry: Entry<V> = { promise: work(), reuseUntil: Infinity };
     this.entries.set(key, entry);
     entry.promise.then(
       () => {
-        entry.reuseUntil = performance.now() + this.reuseMs;
-        const timer = setTimeout(() => this.evict(key, entry), this.reuseMs);
+        entry.reuseUntil = performance.now() + reuseMs;
+        const timer = setTimeout(() => this.evict(key, entry), reuseMs);
         timer.unref();
       },
       () => this.evict(key, entry),

@@ -171,6 +171,17 @@ describe('where a page\'s count comes from', () => {
     expect((await metricValue(api, 'tally_api_count_queries_total', 'scope="author"')) - before).toBe(1);
   });
 
+  it('with COUNT_SOURCES=count, counts every request afresh (coalesced, never reused)', async () => {
+    const api = await buildApi({ COUNT_SOURCES: 'count' });
+    const { id } = await authorWithBooks(db.pool, 'Ann', 3);
+    const first = await page(api, `/authors/${id}/books?page_size=2`);
+    expect(first).toMatchObject({ source: 'count', body: { count: 3 } });
+    await db.pool.query(`INSERT INTO book (author_id, title) VALUES ($1, 'a'), ($1, 'b')`, [id]);
+    expect((await page(api, `/authors/${id}/books?page_size=2`)).body.count).toBe(5);
+    const missing = await api.inject({ method: 'GET', url: '/authors/987654/books' });
+    expect(missing.statusCode).toBe(404);
+  });
+
   it('answers 503 instead of running COUNT(*) when COUNT_SOURCES excludes it, and still asks for a backfill', async () => {
     const api = await buildApi({ COUNT_SOURCES: 'redis,column' });
     const { id } = await authorWithBooks(db.pool, 'Legacy', 3);
