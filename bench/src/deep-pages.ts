@@ -102,7 +102,7 @@ export function deepPageVariants(plan: DeepPagesPlan, api: RunningService): Vari
     key,
     load: input.plan.deepLoad,
     check: () => probe(url, expectFirstRow(url, page)),
-    measure: (durationSec) => runHttpLoad({ url, connections: input.plan.connections, durationSec, serverPid: api.pid }),
+    measure: (length) => runHttpLoad({ url, connections: input.plan.connections, length, serverPid: api.pid }),
   });
   const base = `${api.baseUrl}/authors/${plan.authorId}/books`;
   return plan.pages.flatMap((page) => [

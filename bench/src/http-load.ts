@@ -2,13 +2,14 @@
 // another process. autocannon's own latency histogram counts whole milliseconds; its 'response'
 // event carries the exact time of each response, which is what the percentiles here are made of.
 import autocannon from 'autocannon';
+import type { LoadLength } from './plan.js';
 import { startCpuMeter } from './process-cpu.js';
 import { LatencyRecorder, percentile, type LoadFigure } from './stats.js';
 
 export interface HttpLoadOptions {
   url: string;
   connections: number;
-  durationSec: number;
+  length: LoadLength;
   /** The server's pid, to report the CPU it used. */
   serverPid?: number;
 }
@@ -20,7 +21,14 @@ export async function runHttpLoad(options: HttpLoadOptions): Promise<LoadFigure>
     // autocannon stops at a sampling tick (every second by default): ticks of 100 ms keep a run
     // within 0.1 s of its duration. Its requests/s come from the 2xx count and the real duration.
     const instance = autocannon(
-      { url: options.url, connections: options.connections, duration: options.durationSec, pipelining: 1, timeout: 30, sampleInt: 100 },
+      {
+        url: options.url,
+        connections: options.connections,
+        ...('requests' in options.length ? { amount: options.length.requests } : { duration: options.length.durationSec }),
+        pipelining: 1,
+        timeout: 30,
+        sampleInt: 100,
+      },
       (error: unknown, finished: autocannon.Result) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(finished)),
     );
     instance.on('response', (_client, statusCode, _bytes, responseTimeMs) => {

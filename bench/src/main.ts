@@ -87,6 +87,13 @@ async function main(): Promise<number> {
 
 // Run only as the entry point: tests import runBenchmarks from this module too.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  // Exiting runs services.ts's exit hook, which kills the API and worker children.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.error(`${signal}: stopping the benchmark and its servers`);
+      process.exit(130);
+    });
+  }
   main().then(
     (code) => process.exit(code),
     (error: unknown) => {

@@ -16,9 +16,16 @@ export interface BigAuthor {
 export interface LoadDuration {
   /** Seconds of load per variant and round. */
   measureSec: number;
-  /** Seconds of load before each measurement, discarded (JIT, plan caches, pool connections). */
-  warmupSec: number;
+  /**
+   * Requests sent before each measurement, discarded: enough for every pooled connection to run
+   * each statement more than five times, past PostgreSQL's custom-plan phase of prepared
+   * statements, so a freshly started server is measured in its steady state.
+   */
+  warmupRequests: number;
 }
+
+/** How much load one run sends: for a time, or a number of requests (warm-ups). */
+export type LoadLength = { durationSec: number } | { requests: number };
 
 export interface BenchPlan {
   name: 'full' | 'smoke';
@@ -54,9 +61,9 @@ export const FULL_PLAN: BenchPlan = {
     { label: '1M', books: 1_000_000 },
   ],
   connections: 16,
-  load: { measureSec: 3, warmupSec: 0.5 },
+  load: { measureSec: 3, warmupRequests: 200 },
   deepPageOffsets: [0, 10_000, 500_000],
-  deepLoad: { measureSec: 2, warmupSec: 0.5 },
+  deepLoad: { measureSec: 2, warmupRequests: 200 },
   bulkInsertRows: 200_000,
   pgbench: { clients: 8, threads: 2, durationSec: 4 },
   lag: { writesPerSec: 1000, durationSec: 8, writers: 4 },
@@ -73,9 +80,9 @@ export const SMOKE_PLAN: BenchPlan = {
     { label: '1000', books: 1000 },
   ],
   connections: 4,
-  load: { measureSec: 0.3, warmupSec: 0.1 },
+  load: { measureSec: 0.3, warmupRequests: 40 },
   deepPageOffsets: [0, 100, 500],
-  deepLoad: { measureSec: 0.3, warmupSec: 0.1 },
+  deepLoad: { measureSec: 0.3, warmupRequests: 40 },
   bulkInsertRows: 2000,
   pgbench: { clients: 2, threads: 1, transactionsPerClient: 50 },
   lag: { writesPerSec: 100, durationSec: 1, writers: 2 },

@@ -67,9 +67,9 @@ function httpVariant(
     key,
     load: plan.load,
     check,
-    async measure(durationSec) {
+    async measure(length) {
       const before = options.trackCountQueries ? await readAuthorCountQueries(api.baseUrl) : undefined;
-      const figure = await runHttpLoad({ url, connections: plan.connections, durationSec, serverPid: api.pid });
+      const figure = await runHttpLoad({ url, connections: plan.connections, length, serverPid: api.pid });
       const after = before === undefined ? undefined : await readAuthorCountQueries(api.baseUrl);
       if (before === undefined || after === undefined) return figure;
       return { ...figure, countQueriesPerRequest: (after - before) / Math.max(1, figure.samples) };
@@ -136,8 +136,7 @@ function sqlCountGroup(input: ReadPathInput): VariantGroup {
             const counted = await countBooks(pool, author.authorId);
             if (counted !== author.books) throw new Error(`COUNT(*) of author ${author.authorId} is ${counted}, expected ${author.books}`);
           },
-          measure: (durationSec) =>
-            runSqlLoad({ connections: input.plan.connections, durationSec }, () => countBooks(pool, author.authorId)),
+          measure: (length) => runSqlLoad({ connections: input.plan.connections, length }, () => countBooks(pool, author.authorId)),
         }),
       );
       return { variants, close: () => pool.end() };

@@ -109,9 +109,9 @@ function methodSection(input: ReportInput): string {
   return [
     '## How it was measured',
     '',
-    `- **Data**: a database of its own (\`${input.database.name}\`${input.database.recreated ? ', dropped and recreated by the run' : ', fresh'}), ${plan.smallAuthors.toLocaleString('en-US')} small authors with 0-${plan.smallAuthorMaxBooks - 1} books each (COPY) and authors with ${plan.bigAuthors.map((author) => author.label).join(', ')} books (generated server-side with \`INSERT ... SELECT generate_series\`), then \`VACUUM ANALYZE\`.`,
+    `- **Data**: a database of its own (\`${input.database.name}\`${input.database.recreated ? ', dropped and recreated by the run' : ', fresh'}), ${plan.smallAuthors.toLocaleString('en-US')} small authors with 0-${plan.smallAuthorMaxBooks - 1} books each (COPY) and authors with ${plan.bigAuthors.map((author) => author.label).join(', ')} books (generated server-side with \`INSERT ... SELECT generate_series\`), then \`VACUUM ANALYZE\`. Each big author's books are inserted in one statement after the small authors', so their ids form one block at the end of the table, as after a bulk import of a prolific author.`,
     `- **Rounds**: every variant runs once per round, ${plan.rounds} round${plan.rounds === 1 ? '' : 's'}; the order of servers and of variants rotates each round. Figures are medians over rounds; a ratio is the median of the per-round ratios of two variants measured in the same round.`,
-    `- **HTTP load**: autocannon in the bench process, ${plan.connections} connections, ${plan.load.measureSec} s per variant after a ${plan.load.warmupSec} s warm-up (deep pages ${plan.deepLoad.measureSec} s), against the API started as its own process (\`node apps/api/dist/server.js\`, \`LOG_LEVEL=warn\`). Latency percentiles come from the exact time of every response. "x faster" and "time per request" compare requests/s at the same concurrency (the inverse ratio of mean latency).`,
+    `- **HTTP load**: autocannon in the bench process, ${plan.connections} connections, ${plan.load.measureSec} s per variant (deep pages ${plan.deepLoad.measureSec} s) after a warm-up of ${plan.load.warmupRequests} requests (past PostgreSQL's custom-plan phase of prepared statements on every pooled connection), against the API started as its own process (\`node apps/api/dist/server.js\`, \`LOG_LEVEL=warn\`). Latency percentiles come from the exact time of every response. "x faster" and "time per request" compare requests/s at the same concurrency (the inverse ratio of mean latency).`,
     '- **Count sources**: `COUNT_SOURCES` is read at boot, so each source gets its own API process, started for its turn in each round and stopped after it (one server at a time). Each is restricted to one source (`redis`, `column` or `count`), so a fallback cannot pass for the measured path: it would answer 503 and show as errors. Before timing, one request checks the count, the rows and `X-Count-Source`.',
     '- **Redis counts during the read path**: the worker is not running; the bench mirrors the column into Redis with the relay\'s own version-guarded script and publishes the heartbeat (nothing writes books meanwhile, so the counts are exact). This keeps the worker\'s polling off the measured CPUs.',
     `- **Page requests**: \`GET /authors/:id/books?page=${PAGE_NUMBER}\` (default page size); deep pages: \`?page=N\` and \`?cursor=...\` of the largest author, the cursor encoded with the API's own encoder for the last row before the page.`,
@@ -241,6 +241,17 @@ function lagSection(input: ReportInput, lag: LagResult): string {
   ].join('\n');
 }
 
+function usageSection(): string {
+  return [
+    '## Running it',
+    '',
+    '- `npm run bench` builds the workspace and runs everything (about 7 minutes on 2 cores), then rewrites this file. It needs PostgreSQL and Redis as for `npm test`, and `pgbench` on the PATH. It drops and recreates the database `tally_bench` and uses Redis keys under `tally-bench:` only (deleted before and after).',
+    '- `npm run bench -- --sections write` (or `read`) runs one half; `--rounds N` changes the number of alternating rounds; `--out FILE` writes the report elsewhere. Partial runs write to a temporary file unless `--out` is given, so this file always holds a complete run.',
+    '- `npm run bench -- --smoke` runs every section with tiny sizes in seconds; `bench/test/smoke.test.ts` runs it as part of `npm test` so the suite cannot rot. Smoke figures mean nothing.',
+    '- `npm run bench -- --help` lists every option (database and Redis URLs, key prefix).',
+  ].join('\n');
+}
+
 export function renderReport(input: ReportInput): string {
   const parts = [header(input), targetsSection(input.targets), methodSection(input)];
   if (input.read) {
@@ -251,5 +262,6 @@ export function renderReport(input: ReportInput): string {
   if (input.bulk) parts.push(bulkSection(input, input.bulk));
   if (input.writers) parts.push(writersSection(input, input.writers));
   if (input.lag) parts.push(lagSection(input, input.lag));
+  parts.push(usageSection());
   return `${parts.join('\n\n')}\n`;
 }

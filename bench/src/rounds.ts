@@ -3,7 +3,7 @@
 // right after the same neighbour on a machine whose load drifts.
 import type { Progress } from './progress.js';
 import { rotate, type LoadFigure, type Series } from './stats.js';
-import type { LoadDuration } from './plan.js';
+import type { LoadDuration, LoadLength } from './plan.js';
 
 export interface Variant {
   /** Key of the variant's series, e.g. `page:redis:1M`. */
@@ -11,7 +11,7 @@ export interface Variant {
   load: LoadDuration;
   /** Checks one answer before the variant is timed; throws with what was wrong. */
   check?(): Promise<void>;
-  measure(durationSec: number): Promise<LoadFigure>;
+  measure(length: LoadLength): Promise<LoadFigure>;
 }
 
 /** Variants that share a resource opened once per round: an API process, a pool. */
@@ -43,8 +43,8 @@ export async function runRounds(
       try {
         for (const variant of rotate(opened.variants, round)) {
           await variant.check?.();
-          if (variant.load.warmupSec > 0) await variant.measure(variant.load.warmupSec);
-          const figure = await variant.measure(variant.load.measureSec);
+          if (variant.load.warmupRequests > 0) await variant.measure({ requests: variant.load.warmupRequests });
+          const figure = await variant.measure({ durationSec: variant.load.measureSec });
           series.add(variant.key, figure);
           progress.step(`  ${variant.key}: ${describeFigure(figure)}`);
         }

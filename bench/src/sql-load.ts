@@ -1,19 +1,22 @@
 // SQL load at a fixed concurrency: `connections` loops, each running one query after another for a
 // fixed time. The caller's query uses the project's own client (@tally/db) and a pool that large.
 import { performance } from 'node:perf_hooks';
+import type { LoadLength } from './plan.js';
 import { LatencyRecorder, percentile, type LoadFigure } from './stats.js';
 
 export async function runSqlLoad(
-  options: { connections: number; durationSec: number },
+  options: { connections: number; length: LoadLength },
   query: () => Promise<unknown>,
 ): Promise<LoadFigure> {
   const latencies = new LatencyRecorder();
   const started = performance.now();
-  const deadline = started + options.durationSec * 1000;
+  const deadline = 'durationSec' in options.length ? started + options.length.durationSec * 1000 : Infinity;
+  let remaining = 'requests' in options.length ? options.length.requests : Infinity;
   let errors = 0;
   let firstError: unknown;
   const loop = async () => {
-    while (performance.now() < deadline) {
+    while (performance.now() < deadline && remaining > 0) {
+      remaining -= 1;
       const sent = performance.now();
       try {
         await query();
