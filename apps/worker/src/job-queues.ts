@@ -40,6 +40,14 @@ export interface JobQueues {
   close(): Promise<void>;
 }
 
+/** A job interrupted by shutdown: it fails this attempt and a retry resumes from `afterId`. */
+class StoppedError extends Error {
+  override readonly name = 'StoppedError';
+  constructor(queue: string, afterId: number) {
+    super(`${queue} stopped after author ${afterId} because the worker is shutting down; a retry resumes there`);
+  }
+}
+
 const sleep = (ms: number) => new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), ms).unref());
 
 export function startJobQueues(context: RelayContext, options: JobQueuesOptions): JobQueues {
@@ -67,6 +75,7 @@ export function startJobQueues(context: RelayContext, options: JobQueuesOptions)
           await job.updateProgress(progress);
         },
       });
+      if (aborting.signal.aborted) throw new StoppedError('backfill', result.afterId);
       logger.info({ jobId: job.id, ...result }, 'backfill finished');
       return result;
     },
@@ -89,6 +98,7 @@ export function startJobQueues(context: RelayContext, options: JobQueuesOptions)
           await job.updateProgress(progress);
         },
       });
+      if (!result.complete) throw new StoppedError('reconcile', result.afterId);
       if (result.redisDrift > 0) {
         metrics.driftFound.inc({ where: 'redis' }, result.redisDrift);
         metrics.driftRepaired.inc({ where: 'redis' }, result.redisDrift);
@@ -106,10 +116,15 @@ export function startJobQueues(context: RelayContext, options: JobQueuesOptions)
   ] as const) {
     worker.on('completed', () => metrics.jobs.inc({ queue: name, outcome: 'completed' }));
     worker.on('failed', (job, error) => {
+      const attempt = { queue: name, jobId: job?.id, attemptsMade: job?.attemptsMade, willRetry: job !== undefined && job.attemptsMade < (job.opts.attempts ?? 1) };
+      if (error instanceof StoppedError) {
+        metrics.jobs.inc({ queue: name, outcome: 'interrupted' });
+        logger.warn({ ...attempt, err: error }, `${name} job interrupted by shutdown`);
+        return;
+      }
       metrics.jobs.inc({ queue: name, outcome: 'failed' });
       metrics.errors.inc({ kind: name === BACKFILL_QUEUE ? 'backfill' : 'reconcile' });
-      const willRetry = job !== undefined && job.attemptsMade < (job.opts.attempts ?? 1);
-      logger.error({ err: error, queue: name, jobId: job?.id, attemptsMade: job?.attemptsMade, willRetry }, `${name} job failed`);
+      logger.error({ ...attempt, err: error }, `${name} job failed`);
     });
     worker.on('stalled', (jobId) => {
       metrics.jobs.inc({ queue: name, outcome: 'stalled' });
@@ -148,7 +163,6 @@ export function startJobQueues(context: RelayContext, options: JobQueuesOptions)
   const closeWorker = async (worker: Worker) => {
     if ((await Promise.race([worker.close(), sleep(options.closeGraceMs)])) === 'timeout') {
       logger.warn({ queue: worker.name }, 'job still running after the grace period; closing forcibly (it will stall and run again)');
-      aborting.abort();
       await worker.close(true);
     }
   };
@@ -159,6 +173,8 @@ export function startJobQueues(context: RelayContext, options: JobQueuesOptions)
     ensureScheduler,
     async close() {
       clearInterval(schedulerTimer);
+      // Jobs stop after their current chunk and fail this attempt; the retry resumes from afterId.
+      aborting.abort();
       const results = await Promise.allSettled([closeWorker(backfillWorker), closeWorker(reconcileWorker)]);
       results.push(...(await Promise.allSettled([backfill.close(), reconcile.close()])));
       const failed = results.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));

@@ -32,12 +32,13 @@ export function createRelayLoop(context: RelayContext, options: RelayLoopOptions
   let failing = false;
 
   const drainAll = async () => {
+    // Not connected (starting, or reconnecting): nothing to try; /health and ioredis report it,
+    // and the 'ready' event drains as soon as it is back.
+    if (context.redis.status !== 'ready') {
+      options.onDrained();
+      return;
+    }
     try {
-      if (context.redis.status !== 'ready') {
-        throw new RelayBatchError('redis', `Redis is not connected (status ${context.redis.status}); the outbox waits`, {
-          cause: undefined,
-        });
-      }
       while (!stopped) {
         const batch = await relayOutboxBatch(context, batchSize);
         if (batch.rows > 0) {
