@@ -1,9 +1,10 @@
-// Tells the API how fresh Redis is. Measures the age of the oldest waiting outbox row by the
-// database clock and sets the heartbeat with TTL = COUNT_STALENESS_MS - that age - the time the
-// measurement took, so the key expires exactly when Redis may have become staler than the budget
-// (also when this worker stops or hangs). Also keeps this worker's presence key alive.
+// Tells the API how fresh Redis is. Reads Redis' clock, then the age of the oldest waiting outbox
+// row by the database clock, and has the heartbeat expire at Redis time + COUNT_STALENESS_MS - that
+// age: the key expires when Redis may have become staler than the budget (also when this worker
+// stops or hangs), and a publish delayed in transit cannot outlive that instant. Each clock is only
+// ever compared with itself. Also keeps this worker's presence key alive.
 import { hostname } from 'node:os';
-import { publishTrustedHeartbeat } from '@tally/cache';
+import { publishTrustedHeartbeat, readServerTimeMs } from '@tally/cache';
 import { readOutboxBacklog } from '@tally/db';
 import type { Logger } from 'pino';
 import { coalescingTask } from './coalescing-task.js';
@@ -40,13 +41,17 @@ export function createFreshnessHeartbeat(context: RelayContext, options: Freshne
   let failing = false;
 
   const task = coalescingTask(async () => {
+    // Not connected: a heartbeat not refreshed expires by itself; nothing to queue meanwhile.
+    if (context.redis.status !== 'ready') return;
     try {
-      const measuredFrom = performance.now();
+      // Redis' clock first, the lag second: the expiry is then never later than the oldest
+      // waiting change's age allows, whatever happens to the clocks of the other hosts.
+      const measuredAt = await readServerTimeMs(context.redis);
       const backlog = await readOutboxBacklog(context.pool);
       metrics.outboxBacklog.set(backlog.pending);
       metrics.outboxOldestPendingSeconds.set(backlog.oldestAgeMs / 1000);
-      const ttlMs = options.stalenessMs - backlog.oldestAgeMs - (performance.now() - measuredFrom);
-      const outcome = await publishTrustedHeartbeat(context.redis, context.keys, ttlMs, {
+      const ttlMs = options.stalenessMs - backlog.oldestAgeMs;
+      const outcome = await publishTrustedHeartbeat(context.redis, context.keys, measuredAt + ttlMs, {
         worker: options.workerId,
         lagMs: Math.round(backlog.oldestAgeMs),
         backlog: backlog.pending,

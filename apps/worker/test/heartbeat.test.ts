@@ -10,6 +10,7 @@ import {
   publishTrustedHeartbeat,
   readHeartbeat,
   readServerRunId,
+  readServerTimeMs,
 } from '@tally/cache';
 import type { RunningWorker } from '@tally/worker';
 import { useTestDatabase } from '../../../test/support/database.js';
@@ -35,19 +36,25 @@ afterEach(async () => {
 describe('the heartbeat script', () => {
   it('publishes only while the epoch names this Redis server as fully mirrored', async () => {
     const { keys, redis } = cache;
-    expect(await publishTrustedHeartbeat(redis, keys, 1000, details)).toBe('withdrawn-untrusted');
+    expect(await publishTrustedHeartbeat(redis, keys, (await readServerTimeMs(redis)) + 1000, details)).toBe('withdrawn-untrusted');
     expect(await redis.exists(keys.relayHeartbeat)).toBe(0);
 
     const token = randomUUID();
     await beginEpochRebuild(redis, keys, token, 10_000);
-    expect(await publishTrustedHeartbeat(redis, keys, 1000, details)).toBe('withdrawn-untrusted');
+    expect(await publishTrustedHeartbeat(redis, keys, (await readServerTimeMs(redis)) + 1000, details)).toBe('withdrawn-untrusted');
     expect(await commitEpoch(redis, keys, token, await readServerRunId(redis))).toBe(true);
-    expect(await publishTrustedHeartbeat(redis, keys, 1000, details)).toBe('published');
+    expect(await publishTrustedHeartbeat(redis, keys, (await readServerTimeMs(redis)) + 1000, details)).toBe('published');
     expect(await redis.pttl(keys.relayHeartbeat)).toBeGreaterThan(0);
+    expect(await redis.pttl(keys.relayHeartbeat)).toBeLessThanOrEqual(1000);
+
+    // A publish that arrives after its expiry (delayed by a stall or a reconnect) withdraws instead.
+    expect(await publishTrustedHeartbeat(redis, keys, (await readServerTimeMs(redis)) - 1, details)).toBe('withdrawn-lagging');
+    expect(await redis.exists(keys.relayHeartbeat)).toBe(0);
+    expect(await publishTrustedHeartbeat(redis, keys, (await readServerTimeMs(redis)) + 1000, details)).toBe('published');
 
     // As after a restart that replayed an older AOF: the epoch names a server that is gone.
     await redis.set(keys.relayEpoch, `final:${'0'.repeat(40)}:${token}`);
-    expect(await publishTrustedHeartbeat(redis, keys, 1000, details)).toBe('withdrawn-untrusted');
+    expect(await publishTrustedHeartbeat(redis, keys, (await readServerTimeMs(redis)) + 1000, details)).toBe('withdrawn-untrusted');
     expect(await redis.exists(keys.relayHeartbeat)).toBe(0);
   });
 

@@ -13,8 +13,8 @@ import type { RedisKeys } from './keys.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    /** publish-heartbeat.lua: 1 when published, 0 when withdrawn (the epoch does not vouch for this server). */
-    tallyPublishHeartbeat(heartbeatKey: string, epochKey: string, details: string, ttlMs: string): Result<number, Context>;
+    /** publish-heartbeat.lua: 1 published, 0 withdrawn (epoch does not vouch), 2 withdrawn (expiry passed). */
+    tallyPublishHeartbeat(heartbeatKey: string, epochKey: string, details: string, expiresAtMs: string): Result<number, Context>;
     /** swap-epoch.lua: 1 when the epoch held `expected` and now holds `next`, else 0. */
     tallySwapEpoch(epochKey: string, expected: string, next: string, ttlMs: string): Result<number, Context>;
   }
@@ -91,30 +91,34 @@ export async function commitEpoch(redis: Redis, keys: RedisKeys, token: string, 
 
 export type HeartbeatOutcome =
   | 'published'
-  /** The TTL left was not positive: the relay is further behind than the staleness budget. */
+  /** The expiry had passed: the relay is further behind than the staleness budget. */
   | 'withdrawn-lagging'
   /** The epoch does not vouch for this server: Redis needs a rebuild, or one is running. */
   | 'withdrawn-untrusted';
 
+/** This Redis server's clock, in milliseconds since the Unix epoch. */
+export async function readServerTimeMs(redis: Redis): Promise<number> {
+  const [seconds, micros] = await redis.time();
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+}
+
 /**
- * Publishes the heartbeat for `ttlMs`, but only while the epoch vouches for the server (see
- * publish-heartbeat.lua); otherwise, or when `ttlMs` is not positive, withdraws it.
+ * Publishes the heartbeat until `expiresAtMs` (this Redis server's clock, see readServerTimeMs),
+ * but only while the epoch vouches for the server (see publish-heartbeat.lua); otherwise, or when
+ * that instant has passed, withdraws it.
  */
 export async function publishTrustedHeartbeat(
   redis: Redis,
   keys: RedisKeys,
-  ttlMs: number,
+  expiresAtMs: number,
   details: HeartbeatDetails,
 ): Promise<HeartbeatOutcome> {
-  if (ttlMs < 1) {
-    await redis.del(keys.relayHeartbeat);
-    return 'withdrawn-lagging';
-  }
-  const published = await withEpochScripts(redis).tallyPublishHeartbeat(
+  const outcome = await withEpochScripts(redis).tallyPublishHeartbeat(
     keys.relayHeartbeat,
     keys.relayEpoch,
     JSON.stringify(details),
-    String(Math.floor(ttlMs)),
+    String(Math.floor(expiresAtMs)),
   );
-  return published === 1 ? 'published' : 'withdrawn-untrusted';
+  if (outcome === 1) return 'published';
+  return outcome === 2 ? 'withdrawn-lagging' : 'withdrawn-untrusted';
 }
