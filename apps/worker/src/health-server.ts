@@ -1,7 +1,7 @@
 // The worker's own small HTTP server on WORKER_PORT: /health for supervisors (docker compose,
 // systemd, Kubernetes) and /metrics for Prometheus. It never touches PostgreSQL or Redis itself:
 // it reports what the worker last observed, so a slow dependency cannot hang the probe.
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 
@@ -24,7 +24,11 @@ export async function startHealthServer(options: {
   registry: Registry;
   report: () => HealthReport;
 }): Promise<HealthServer> {
-  const app = Fastify({ loggerInstance: options.logger.child({ component: 'http' }), disableRequestLogging: true });
+  // Probes every few seconds would drown the log: requests are not logged.
+  const app = Fastify({
+    loggerInstance: options.logger.child({ component: 'http' }),
+    logController: new LogController({ disableRequestLogging: true }),
+  });
   app.get('/health', async (_request, reply) => {
     const report = options.report();
     return reply.code(report.status === 'ok' ? 200 : 503).send(report);

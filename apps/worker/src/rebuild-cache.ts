@@ -4,6 +4,7 @@
 // until the new epoch is committed, so the API uses the column meanwhile.
 import { randomUUID } from 'node:crypto';
 import {
+  abandonEpochRebuild,
   beginEpochRebuild,
   commitEpoch,
   extendEpochRebuild,
@@ -57,10 +58,33 @@ export async function rebuildCache(context: RelayContext, options: RebuildOption
 
   const progress: RebuildProgress = { authors: 0, afterId: 0, written: 0, removed: 0, unchanged: 0 };
   const result = (committed: boolean, orphansRemoved = 0): RebuildResult => ({ ...progress, orphansRemoved, committed });
+  try {
+    if (await mirrorEveryAuthor(context, token, progress, { ...options, chunkSize, markerTtlMs })) {
+      const orphansRemoved = await removeOrphanKeys(context);
+      return result(await commitEpoch(redis, keys, token, runId), orphansRemoved);
+    }
+  } catch (error) {
+    await abandonEpochRebuild(redis, keys, token).catch(() => {});
+    throw error;
+  }
+  // Stopped, or the marker was lost: let the next check start over without waiting for it to expire.
+  await abandonEpochRebuild(redis, keys, token).catch(() => {});
+  return result(false);
+}
+
+/** Mirrors every author in chunks; false when stopped or when the marker was lost. */
+async function mirrorEveryAuthor(
+  context: RelayContext,
+  token: string,
+  progress: RebuildProgress,
+  options: RebuildOptions & { chunkSize: number; markerTtlMs: number },
+): Promise<boolean> {
+  const { redis, keys } = context;
+  const { chunkSize, markerTtlMs } = options;
   for (;;) {
-    if (options.signal?.aborted) return result(false);
+    if (options.signal?.aborted) return false;
     const chunk = await readColumnCounts(context.pool, { afterId: progress.afterId, limit: chunkSize });
-    if (chunk.length === 0) break;
+    if (chunk.length === 0) return true;
     const mirrored = await mirrorCounts(
       redis,
       keys,
@@ -71,10 +95,8 @@ export async function rebuildCache(context: RelayContext, options: RebuildOption
     progress.written += mirrored.written;
     progress.removed += mirrored.removed;
     progress.unchanged += mirrored.unchanged;
-    if (!(await extendEpochRebuild(redis, keys, token, markerTtlMs))) return result(false);
+    if (!(await extendEpochRebuild(redis, keys, token, markerTtlMs))) return false;
     options.onProgress?.({ ...progress });
-    if (chunk.length < chunkSize) break;
+    if (chunk.length < chunkSize) return true;
   }
-  const orphansRemoved = await removeOrphanKeys(context);
-  return result(await commitEpoch(redis, keys, token, runId), orphansRemoved);
 }

@@ -12,7 +12,7 @@ import {
   readServerRunId,
   readServerTimeMs,
 } from '@tally/cache';
-import type { RunningWorker } from '@tally/worker';
+import { rebuildCache, type RunningWorker } from '@tally/worker';
 import { useTestDatabase } from '../../../test/support/database.js';
 import { useTestRedis } from '../../../test/support/redis.js';
 import { expectConverged, resetData, waitFor } from './support/converged.js';
@@ -71,6 +71,25 @@ describe('the heartbeat script', () => {
     expect(await commitEpoch(redis, keys, first, runId)).toBe(false);
     expect(await commitEpoch(redis, keys, second, runId)).toBe(true);
     expect((await checkEpoch(redis, keys)).trusted).toBe(true);
+  });
+});
+
+describe('rebuildCache', () => {
+  it('re-mirrors every author and commits a trusted epoch; stopped midway, it drops its marker', async () => {
+    const authors = await createAuthors(db.pool, 5);
+    await addBooks(db.pool, authors[2]!, 3);
+    const stop = new AbortController();
+    const stopped = await rebuildCache(state(), { chunkSize: 2, signal: stop.signal, onProgress: () => stop.abort() });
+    expect(stopped).toMatchObject({ committed: false, authors: 2 });
+    expect(await cache.redis.exists(cache.keys.relayEpoch)).toBe(0);
+
+    const progress: number[] = [];
+    const done = await rebuildCache(state(), { chunkSize: 2, onProgress: (step) => progress.push(step.authors) });
+    expect(done).toMatchObject({ committed: true, authors: 5 });
+    expect(progress).toEqual([2, 4, 5]);
+    expect((await checkEpoch(cache.redis, cache.keys)).trusted).toBe(true);
+    await db.pool.query('DELETE FROM tally.count_outbox');
+    await expectConverged(state());
   });
 });
 

@@ -81,6 +81,13 @@ export async function extendEpochRebuild(redis: Redis, keys: RedisKeys, token: s
   return (await withEpochScripts(redis).tallySwapEpoch(keys.relayEpoch, marker, marker, String(ttlMs))) === 1;
 }
 
+/** Drops this rebuild's marker (if still ours) so the next check starts over at once. */
+export async function abandonEpochRebuild(redis: Redis, keys: RedisKeys, token: string): Promise<void> {
+  const marker = `pending:${token}`;
+  // The swap script only writes; a 1 ms TTL makes "replace it with itself" a conditional delete.
+  await withEpochScripts(redis).tallySwapEpoch(keys.relayEpoch, marker, marker, '1');
+}
+
 /**
  * Declares Redis complete as of the server `runId` read before the rebuild began (a restart during
  * the rebuild then shows as a mismatch). False when the marker was lost or taken meanwhile.
