@@ -45,13 +45,13 @@ export interface CountResolverOptions {
   countReuseMs: number;
 }
 
-function countUnavailable(): ApiError {
+function countUnavailable(sources: readonly CountSource[]): ApiError {
   return new ApiError(
     503,
     {
       detail:
-        'The count of this list is not computed yet and COUNT(*) is disabled by COUNT_SOURCES; ' +
-        'a backfill was requested, retry shortly.',
+        `No count source allowed by COUNT_SOURCES (${sources.join(',')}) can count this list right now ` +
+        '(not mirrored in Redis, or not computed yet and COUNT(*) disabled); retry shortly.',
     },
     { 'retry-after': '1' },
   );
@@ -92,7 +92,7 @@ export class CountResolver {
     }
     if (!this.useCount) {
       if (unknownCounts) this.options.backfill.request('all');
-      throw countUnavailable();
+      throw countUnavailable(this.options.sources);
     }
     const count = await this.coalescedCount('all', unknownCounts, () => countAllBooks(this.options.db));
     return this.observed({ count, source: 'count' }, started);
@@ -119,7 +119,7 @@ export class CountResolver {
     }
     if (!this.useCount) {
       if (columnIsNull) this.options.backfill.request(authorId);
-      throw countUnavailable();
+      throw countUnavailable(this.options.sources);
     }
     const count = await this.coalescedCount(authorId, columnIsNull, () => countBooks(this.options.db, authorId));
     return { count, source: 'count', authorConfirmed: columnIsNull };

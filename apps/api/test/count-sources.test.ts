@@ -171,6 +171,17 @@ describe('where a page\'s count comes from', () => {
     expect((await metricValue(api, 'tally_api_count_queries_total', 'scope="author"')) - before).toBe(1);
   });
 
+  it('with COUNT_SOURCES=redis, answers 503 rather than fall back when Redis cannot count', async () => {
+    const api = await buildApi({ COUNT_SOURCES: 'redis' });
+    const { id } = await authorWithBooks(db.pool, 'Ann', 3);
+    await freshWorker(api);
+    const unmirrored = await api.inject({ method: 'GET', url: `/authors/${id}/books` });
+    expect(unmirrored.statusCode).toBe(503);
+    expect(unmirrored.json().detail).toContain('COUNT_SOURCES (redis)');
+    await mirror(id, 3);
+    expect(await page(api, `/authors/${id}/books`)).toMatchObject({ source: 'redis', body: { count: 3 } });
+  });
+
   it('with COUNT_SOURCES=count, counts every request afresh (coalesced, never reused)', async () => {
     const api = await buildApi({ COUNT_SOURCES: 'count' });
     const { id } = await authorWithBooks(db.pool, 'Ann', 3);
