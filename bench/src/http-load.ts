@@ -24,7 +24,8 @@ export async function runHttpLoad(options: HttpLoadOptions): Promise<LoadFigure>
       {
         url: options.url,
         connections: options.connections,
-        ...('requests' in options.length ? { amount: options.length.requests } : { duration: options.length.durationSec }),
+        duration: options.length.durationSec,
+        ...(options.length.maxRequests === undefined ? {} : { maxOverallRequests: options.length.maxRequests }),
         pipelining: 1,
         timeout: 30,
         sampleInt: 100,

@@ -22,10 +22,15 @@ export interface LoadDuration {
    * statements, so a freshly started server is measured in its steady state.
    */
   warmupRequests: number;
+  /** ...or this many seconds, whichever comes first, so a slow variant does not stretch the run. */
+  warmupMaxSec: number;
 }
 
-/** How much load one run sends: for a time, or a number of requests (warm-ups). */
-export type LoadLength = { durationSec: number } | { requests: number };
+/** How much load one run sends: for a time, stopping early after maxRequests when given. */
+export interface LoadLength {
+  durationSec: number;
+  maxRequests?: number;
+}
 
 export interface BenchPlan {
   name: 'full' | 'smoke';
@@ -61,12 +66,12 @@ export const FULL_PLAN: BenchPlan = {
     { label: '1M', books: 1_000_000 },
   ],
   connections: 16,
-  load: { measureSec: 3, warmupRequests: 200 },
+  load: { measureSec: 3, warmupRequests: 200, warmupMaxSec: 5 },
   deepPageOffsets: [0, 10_000, 500_000],
-  deepLoad: { measureSec: 2, warmupRequests: 200 },
+  deepLoad: { measureSec: 2, warmupRequests: 200, warmupMaxSec: 5 },
   bulkInsertRows: 200_000,
   pgbench: { clients: 8, threads: 2, durationSec: 4 },
-  lag: { writesPerSec: 1000, durationSec: 8, writers: 4 },
+  lag: { writesPerSec: 1000, durationSec: 8, writers: 16 },
 };
 
 export const SMOKE_PLAN: BenchPlan = {
@@ -80,9 +85,9 @@ export const SMOKE_PLAN: BenchPlan = {
     { label: '1000', books: 1000 },
   ],
   connections: 4,
-  load: { measureSec: 0.3, warmupRequests: 40 },
+  load: { measureSec: 0.3, warmupRequests: 40, warmupMaxSec: 1 },
   deepPageOffsets: [0, 100, 500],
-  deepLoad: { measureSec: 0.3, warmupRequests: 40 },
+  deepLoad: { measureSec: 0.3, warmupRequests: 40, warmupMaxSec: 1 },
   bulkInsertRows: 2000,
   pgbench: { clients: 2, threads: 1, transactionsPerClient: 50 },
   lag: { writesPerSec: 100, durationSec: 1, writers: 2 },

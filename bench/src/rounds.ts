@@ -43,7 +43,9 @@ export async function runRounds(
       try {
         for (const variant of rotate(opened.variants, round)) {
           await variant.check?.();
-          if (variant.load.warmupRequests > 0) await variant.measure({ requests: variant.load.warmupRequests });
+          if (variant.load.warmupRequests > 0) {
+            await variant.measure({ durationSec: variant.load.warmupMaxSec, maxRequests: variant.load.warmupRequests });
+          }
           const figure = await variant.measure({ durationSec: variant.load.measureSec });
           series.add(variant.key, figure);
           progress.step(`  ${variant.key}: ${describeFigure(figure)}`);

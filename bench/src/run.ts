@@ -71,7 +71,7 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchOutcome
     await deleteBenchKeys(redis, keys);
     const machine = await describeMachine(pool, redis);
     progress.step(`machine: ${machine.cores} cores, PostgreSQL ${machine.postgres.version}, Redis ${machine.redisVersion}, Node ${machine.node}`);
-    const seeded = await seedBenchData(pool, plan, progress);
+    const seeded = await seedBenchData(pool, plan, progress, options.sections.includes('read'));
     const outcome: Omit<BenchOutcome, 'markdown' | 'targets'> = {};
 
     if (options.sections.includes('read')) {

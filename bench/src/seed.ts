@@ -49,8 +49,10 @@ function* smallAuthorBookBatches(plan: BenchPlan, firstAuthorId: number): Genera
   }
 }
 
-export async function seedBenchData(pool: Pool, plan: BenchPlan, progress: Progress): Promise<SeededData> {
-  const ids = await reserveAuthorIds(pool, plan.smallAuthors + plan.bigAuthors.length);
+/** Seeds the small authors, and the big ones when `withBigAuthors` (only the read path needs them). */
+export async function seedBenchData(pool: Pool, plan: BenchPlan, progress: Progress, withBigAuthors: boolean): Promise<SeededData> {
+  const big = withBigAuthors ? plan.bigAuthors : [];
+  const ids = await reserveAuthorIds(pool, plan.smallAuthors + big.length);
   const smallIds = ids.slice(0, plan.smallAuthors);
   const firstAuthorId = smallIds[0]!;
   // pgbench draws writers' authors as first + random offset: the ids must leave no gap.
@@ -60,7 +62,7 @@ export async function seedBenchData(pool: Pool, plan: BenchPlan, progress: Progr
         'a fresh database (it recreates tally_bench unless it was given one).',
     );
   }
-  const bigAuthors = plan.bigAuthors.map((author, index) => ({ ...author, authorId: ids[plan.smallAuthors + index]! }));
+  const bigAuthors = big.map((author, index) => ({ ...author, authorId: ids[plan.smallAuthors + index]! }));
 
   const client = await pool.connect();
   try {

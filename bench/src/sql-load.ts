@@ -10,8 +10,8 @@ export async function runSqlLoad(
 ): Promise<LoadFigure> {
   const latencies = new LatencyRecorder();
   const started = performance.now();
-  const deadline = 'durationSec' in options.length ? started + options.length.durationSec * 1000 : Infinity;
-  let remaining = 'requests' in options.length ? options.length.requests : Infinity;
+  const deadline = started + options.length.durationSec * 1000;
+  let remaining = options.length.maxRequests ?? Infinity;
   let errors = 0;
   let firstError: unknown;
   const loop = async () => {
