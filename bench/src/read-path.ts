@@ -5,7 +5,7 @@
 // COUNT_SOURCES is read at boot, so each source has its own API process. They run one at a time:
 // each round starts the API of one source, measures its variants, stops it, then the next (order
 // rotated per round). One server at a time keeps the other two from holding pool connections and
-// memory on a shared 2-core machine; a restart costs about a second per round and source.
+// memory on a shared 2-core machine; a restart costs a few seconds per round and source.
 import type { CountSource } from '@tally/config';
 import { countBooks, createPool } from '@tally/db';
 import { readAuthorCountQueries } from './api-metrics.js';
