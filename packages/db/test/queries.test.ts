@@ -72,6 +72,23 @@ describe('the query module the API and worker share', () => {
     expect(offsetPage.map((row) => row.id)).toEqual(all.slice(20).map((row) => row.id));
   });
 
+  it('pooled connections plan prepared statements generically, so a prolific author pages by index', async () => {
+    const { rows } = await db.pool.query('SHOW plan_cache_mode');
+    expect(rows[0].plan_cache_mode).toBe('force_generic_plan');
+    const author = await createAuthor(db.pool, { name: 'Clustered' });
+    await addBooks(db.pool, author.id, 3000);
+    await db.pool.query('ANALYZE book');
+    const client = await db.pool.connect();
+    try {
+      await client.query(`PREPARE page_by_author(bigint) AS SELECT id FROM book WHERE author_id = $1 ORDER BY id LIMIT 21`);
+      const plan = await client.query('EXPLAIN EXECUTE page_by_author($1)', [author.id]);
+      expect(plan.rows.map((row) => row['QUERY PLAN']).join('\n')).toContain('book_author_id_id_idx');
+      await client.query('DEALLOCATE page_by_author');
+    } finally {
+      client.release();
+    }
+  });
+
   it('lists authors by keyset from either end', async () => {
     const first = await listAuthorsByKeyset(db.pool, { from: null, limit: 2, direction: 'forward' });
     const last = await listAuthorsByKeyset(db.pool, { from: null, limit: 1, direction: 'backward' });
