@@ -33,7 +33,12 @@ async function authorsWithForgottenCounts(count: number): Promise<number[]> {
 }
 
 async function finished(queue: Queue<BackfillJobData>, job: Job<BackfillJobData>): Promise<Job<BackfillJobData>> {
-  await waitFor(`job ${job.id} to complete`, async () => (await job.getState()) === 'completed', 15_000);
+  try {
+    await waitFor(`job ${job.id} to complete`, async () => (await job.getState()) === 'completed', 20_000);
+  } catch (error) {
+    const latest = await queue.getJob(job.id!);
+    throw new Error(`${String(error)}; state ${await job.getState()}, failedReason ${latest?.failedReason}, attempts ${latest?.attemptsMade}`, { cause: error });
+  }
   return (await queue.getJob(job.id!))!;
 }
 

@@ -15,7 +15,7 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     /** publish-heartbeat.lua: 1 published, 0 withdrawn (epoch does not vouch), 2 withdrawn (expiry passed). */
     tallyPublishHeartbeat(heartbeatKey: string, epochKey: string, details: string, expiresAtMs: string): Result<number, Context>;
-    /** swap-epoch.lua: 1 when the epoch held `expected` and now holds `next`, else 0. */
+    /** swap-epoch.lua: 1 when the epoch held `expected` and now holds `next` ('' deletes it), else 0. */
     tallySwapEpoch(epochKey: string, expected: string, next: string, ttlMs: string): Result<number, Context>;
   }
 }
@@ -83,9 +83,7 @@ export async function extendEpochRebuild(redis: Redis, keys: RedisKeys, token: s
 
 /** Drops this rebuild's marker (if still ours) so the next check starts over at once. */
 export async function abandonEpochRebuild(redis: Redis, keys: RedisKeys, token: string): Promise<void> {
-  const marker = `pending:${token}`;
-  // The swap script only writes; a 1 ms TTL makes "replace it with itself" a conditional delete.
-  await withEpochScripts(redis).tallySwapEpoch(keys.relayEpoch, marker, marker, '1');
+  await withEpochScripts(redis).tallySwapEpoch(keys.relayEpoch, `pending:${token}`, '', '0');
 }
 
 /**
