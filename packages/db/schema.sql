@@ -317,9 +317,17 @@ CREATE FUNCTION tally.wake_relay() RETURNS void
     LANGUAGE plpgsql
     AS $$
 BEGIN
-  PERFORM pg_notify('tally_outbox', '');
+  IF NOT pg_try_advisory_xact_lock_shared(1952541804, 1) THEN
+    PERFORM pg_notify('tally_outbox', '');
+  END IF;
 END
 $$;
+
+--
+-- Name: FUNCTION wake_relay(); Type: COMMENT; Schema: tally; Owner: -
+--
+
+COMMENT ON FUNCTION tally.wake_relay() IS 'Notifies tally_outbox when a relay waits (holds advisory lock 1952541804,1 exclusively); otherwise takes it shared until commit, which a relay about to wait will wait for.';
 
 --
 -- Name: author; Type: TABLE; Schema: public; Owner: -

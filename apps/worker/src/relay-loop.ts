@@ -1,6 +1,13 @@
 // Drives the relay: drains the outbox batch after batch until it is empty, whenever asked (start,
 // notification, reconnect, poll tick). Requests during a drain coalesce into one more drain.
 // Failures are counted and retried by the next request; they never stop the loop.
+//
+// Writers NOTIFY only while a relay waits (migration 0002, packages/db/src/relay-wakeup.ts). So the
+// loop releases the wake-up lock as soon as a batch finds work (writers stop paying for NOTIFY
+// while it drains) and takes it again once the outbox is empty, then checks the outbox once more:
+// taking the lock waited for every writer that stayed silent, so that last check sees them all.
+// When the lock cannot be had in time, the relay stays without it and the poll tick brings it back.
+import type { RelayWakeupLock } from '@tally/db';
 import type { Logger } from 'pino';
 import { coalescingTask } from './coalescing-task.js';
 import type { WorkerMetrics } from './metrics.js';
@@ -19,6 +26,10 @@ export interface RelayLoop {
 
 export interface RelayLoopOptions {
   batchSize: number;
+  /** The lock that makes writers notify while this relay waits. */
+  wakeup: RelayWakeupLock;
+  /** How long to wait for silent writers to commit before giving up the wait for notifications. */
+  wakeupTimeoutMs: number;
   logger: Logger;
   metrics: WorkerMetrics;
   /** After each drain, successful or not: the heartbeat measures the backlog then. */
@@ -26,7 +37,7 @@ export interface RelayLoopOptions {
 }
 
 export function createRelayLoop(context: RelayContext, options: RelayLoopOptions): RelayLoop {
-  const { logger, metrics, batchSize } = options;
+  const { logger, metrics, batchSize, wakeup } = options;
   let stopped = false;
   let lastDrainedAt: number | undefined;
   let failing = false;
@@ -41,6 +52,7 @@ export function createRelayLoop(context: RelayContext, options: RelayLoopOptions
     try {
       while (!stopped) {
         const batch = await relayOutboxBatch(context, batchSize);
+        if (batch.rows > 0 && wakeup.held) await releaseWakeup();
         if (batch.rows > 0) {
           metrics.batches.inc();
           metrics.events.inc(batch.rows);
@@ -52,7 +64,10 @@ export function createRelayLoop(context: RelayContext, options: RelayLoopOptions
         }
         if (batch.rows < batchSize) {
           lastDrainedAt = performance.now();
-          break;
+          // Empty while writers were notifying: nothing can have slipped by, so wait here.
+          if (wakeup.held || stopped) break;
+          // Otherwise wait for the silent writers, then look once more before waiting.
+          if (!(await holdWakeup())) break;
         }
       }
       if (failing) logger.info('relay recovered: the outbox drains again');
@@ -69,6 +84,26 @@ export function createRelayLoop(context: RelayContext, options: RelayLoopOptions
     }
   };
 
+  const holdWakeup = async (): Promise<boolean> => {
+    try {
+      const held = await wakeup.hold(options.wakeupTimeoutMs);
+      if (!held) logger.debug('writers still open after the wake-up timeout; relying on the poll until the next drain');
+      return held;
+    } catch (error) {
+      metrics.errors.inc({ kind: 'wakeup_lock' });
+      logger.warn({ err: error }, 'cannot take the wake-up lock; writers stay silent and the poll keeps the relay going');
+      return false;
+    }
+  };
+  const releaseWakeup = async (): Promise<void> => {
+    try {
+      await wakeup.release();
+    } catch (error) {
+      // The session ended with the error, and the lock with it.
+      logger.debug({ err: error }, 'the wake-up lock session failed while releasing it');
+    }
+  };
+
   const task = coalescingTask(drainAll);
   return {
     drain(reason) {
@@ -82,6 +117,7 @@ export function createRelayLoop(context: RelayContext, options: RelayLoopOptions
       stopped = true;
       task.stop();
       await task.idle();
+      await wakeup.close();
     },
   };
 }

@@ -7,7 +7,7 @@
 // HTTP server and the connections. Every step runs even when one fails; stop() is idempotent.
 import type { Config } from '@tally/config';
 import { createRedis, redisKeys } from '@tally/cache';
-import { createPool } from '@tally/db';
+import { createPool, createRelayWakeupLock } from '@tally/db';
 import type { Logger } from 'pino';
 import { createCacheGuard } from './cache-guard.js';
 import { createFreshnessHeartbeat, defaultWorkerId } from './freshness-heartbeat.js';
@@ -30,6 +30,8 @@ export interface WorkerSettings {
   pollIntervalMs: number;
   /** Outbox rows per relay transaction. */
   batchSize: number;
+  /** How long the relay waits for open writers before it waits for notifications (else it polls). */
+  wakeupTimeoutMs: number;
   rebuildChunkSize: number;
   /** Run the BullMQ backfill and reconcile processors (and the scheduler). */
   jobs: boolean;
@@ -50,6 +52,7 @@ export function defaultWorkerSettings(config: Pick<WorkerConfig, 'countStaleness
   return {
     pollIntervalMs: Math.max(20, Math.min(250, Math.floor(config.countStalenessMs / 8))),
     batchSize: 500,
+    wakeupTimeoutMs: 100,
     rebuildChunkSize: 1000,
     jobs: true,
     schedulerCheckIntervalMs: 30_000,
@@ -117,6 +120,8 @@ export async function startWorker(
   });
   const relay = createRelayLoop(context, {
     batchSize: settings.batchSize,
+    wakeup: createRelayWakeupLock(config.databaseUrl, `tally-worker-wakeup:${settings.workerId}`),
+    wakeupTimeoutMs: settings.wakeupTimeoutMs,
     logger,
     metrics,
     onDrained: () => void heartbeat.publish(),

@@ -12,3 +12,4 @@ export * from './outbox-pending.js';
 export * from './pool.js';
 export * from './seed.js';
 export type * from './rows.js';
+export * from './relay-wakeup.js';

@@ -11,6 +11,7 @@ import { normalizeSchemaDump } from '../scripts/schema-dump.js';
 
 const SNAPSHOT = fileURLToPath(new URL('../schema.sql', import.meta.url));
 const created: string[] = [];
+const MIGRATIONS = ['0001_counted_books', '0002_wake_only_waiting_relay'];
 
 afterAll(async () => {
   for (const name of created) await dropTestDatabase(name);
@@ -23,13 +24,13 @@ describe('migrations', () => {
     const url = databaseUrl(name);
     expect(await ensureDatabase(url)).toBe(true);
     expect(await ensureDatabase(url)).toBe(false);
-    expect(await migrate(url)).toEqual(['0001_counted_books']);
+    expect(await migrate(url)).toEqual(MIGRATIONS);
     expect(await migrate(url)).toEqual([]);
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
       const { rows } = await client.query('SELECT name FROM tally.migrations ORDER BY id');
-      expect(rows.map((row) => row.name)).toEqual(['0001_counted_books']);
+      expect(rows.map((row) => row.name)).toEqual(MIGRATIONS);
     } finally {
       await client.end();
     }
@@ -41,7 +42,7 @@ describe('migrations', () => {
     const url = databaseUrl(name);
     await ensureDatabase(url);
     const results = await Promise.all([migrate(url), migrate(url), migrate(url)]);
-    expect(results.flat()).toEqual(['0001_counted_books']);
+    expect(results.flat()).toEqual(MIGRATIONS);
   });
 
   it('match the committed schema snapshot (packages/db/schema.sql; regenerate with npm run schema:dump -w @tally/db)', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../../../test/support/database.js';
 import { claimOutboxBatch, OUTBOX_CHANNEL, readOutboxBacklog } from '../src/outbox.js';
 import { createClient, withTransaction } from '../src/pool.js';
+import { createRelayWakeupLock } from '../src/relay-wakeup.js';
 import { addBooks, clearOutbox, createAuthors, outboxRows } from './helpers.js';
 
 const db = useTestDatabase();
@@ -29,6 +30,9 @@ describe('the outbox and NOTIFY follow the writing transaction', () => {
   it('NOTIFY is delivered only at commit, once per transaction, with a tiny payload', async () => {
     const [a, b] = await createAuthors(db.pool, 2);
     const listener = await listen(db.url);
+    // A relay waiting for changes: writers notify only then (relay-wakeup.test.ts).
+    const waitingRelay = createRelayWakeupLock(db.url);
+    expect(await waitingRelay.hold(1000)).toBe(true);
     const writer = await db.pool.connect();
     try {
       await writer.query('BEGIN');
@@ -43,6 +47,7 @@ describe('the outbox and NOTIFY follow the writing transaction', () => {
       expect(listener.received).toEqual(['']);
     } finally {
       writer.release();
+      await waitingRelay.close();
       await listener.close();
     }
   });
@@ -51,6 +56,8 @@ describe('the outbox and NOTIFY follow the writing transaction', () => {
     const [a] = await createAuthors(db.pool, 1);
     await clearOutbox(db.pool);
     const listener = await listen(db.url);
+    const waitingRelay = createRelayWakeupLock(db.url);
+    expect(await waitingRelay.hold(1000)).toBe(true);
     const writer = await db.pool.connect();
     try {
       await writer.query('BEGIN');
@@ -68,6 +75,7 @@ describe('the outbox and NOTIFY follow the writing transaction', () => {
       expect(await outboxRows(db.pool)).toEqual([]);
     } finally {
       writer.release();
+      await waitingRelay.close();
       await listener.close();
     }
   });
