@@ -15,6 +15,30 @@ CREATE SCHEMA tally;
 COMMENT ON SCHEMA tally IS 'Counter-cache internals: the count outbox, the version sequence, triggers and maintenance functions.';
 
 --
+-- Name: apply_author_delta(bigint, bigint); Type: FUNCTION; Schema: tally; Owner: -
+--
+
+CREATE FUNCTION tally.apply_author_delta(target_author bigint, delta bigint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+  new_version bigint;
+BEGIN
+  UPDATE author a
+     SET books_count = CASE WHEN a.books_count IS NULL
+                            THEN (SELECT count(*) FROM book b WHERE b.author_id = a.id)
+                            ELSE a.books_count + delta END,
+         books_count_version = nextval('tally.count_version_seq')
+   WHERE a.id = target_author
+  RETURNING a.books_count_version INTO new_version;
+  IF FOUND THEN
+    INSERT INTO tally.count_outbox (author_id, books_count_version) VALUES (target_author, new_version);
+    PERFORM tally.wake_relay();
+  END IF;
+END
+$$;
+
+--
 -- Name: forget_books_counts(bigint[]); Type: FUNCTION; Schema: tally; Owner: -
 --
 
@@ -193,7 +217,16 @@ $$;
 CREATE FUNCTION tally.tg_book__count_delete() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
+DECLARE
+  first_author bigint;
+  last_author bigint;
+  books bigint;
 BEGIN
+  SELECT min(author_id), max(author_id), count(*) INTO first_author, last_author, books FROM deleted_books;
+  IF first_author = last_author THEN
+    PERFORM tally.apply_author_delta(first_author, -books);
+    RETURN NULL;
+  END IF;
   WITH delta AS (
     SELECT author_id, -count(*) AS n FROM deleted_books GROUP BY author_id
   ), locked AS (
@@ -224,7 +257,16 @@ $$;
 CREATE FUNCTION tally.tg_book__count_insert() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
+DECLARE
+  first_author bigint;
+  last_author bigint;
+  books bigint;
 BEGIN
+  SELECT min(author_id), max(author_id), count(*) INTO first_author, last_author, books FROM inserted_books;
+  IF first_author = last_author THEN
+    PERFORM tally.apply_author_delta(first_author, books);
+    RETURN NULL;
+  END IF;
   WITH delta AS (
     SELECT author_id, count(*) AS n FROM inserted_books GROUP BY author_id
   ), locked AS (

@@ -21,6 +21,11 @@ export interface FreshnessHeartbeat {
 
 export interface FreshnessHeartbeatOptions {
   stalenessMs: number;
+  /**
+   * Publishes closer together than this are merged into one at the end of the interval. Drains
+   * ask after every pass, which under load would mean a publish every few milliseconds.
+   */
+  minIntervalMs: number;
   workerId: string;
   /** How long the presence key outlives the last refresh. */
   presenceTtlMs: number;
@@ -39,8 +44,11 @@ export function createFreshnessHeartbeat(context: RelayContext, options: Freshne
   const startedAt = new Date().toISOString();
   let lastTtlMs = 0;
   let failing = false;
+  let lastStartedAt = Number.NEGATIVE_INFINITY;
+  let deferred: { timer: NodeJS.Timeout; run: Promise<void>; settle: () => void } | undefined;
 
   const task = coalescingTask(async () => {
+    lastStartedAt = performance.now();
     // Not connected: a heartbeat not refreshed expires by itself; nothing to queue meanwhile.
     if (context.redis.status !== 'ready') return;
     try {
@@ -78,12 +86,32 @@ export function createFreshnessHeartbeat(context: RelayContext, options: Freshne
     }
   });
 
+  const publish = (): Promise<void> => {
+    const waitMs = lastStartedAt + options.minIntervalMs - performance.now();
+    if (waitMs <= 0) return task.run();
+    if (!deferred) {
+      let settle!: () => void;
+      const run = new Promise<void>((resolve) => (settle = resolve));
+      const timer = setTimeout(() => {
+        deferred = undefined;
+        void task.run().then(settle);
+      }, waitMs);
+      deferred = { timer, run, settle };
+    }
+    return deferred.run;
+  };
+
   return {
-    publish: () => task.run(),
+    publish,
     get lastTtlMs() {
       return lastTtlMs;
     },
     async stop() {
+      if (deferred) {
+        clearTimeout(deferred.timer);
+        deferred.settle();
+        deferred = undefined;
+      }
       task.stop();
       await task.idle();
     },

@@ -3,7 +3,7 @@
 // stay for the next attempt; a crash after the Redis write replays it later, which the
 // version-guarded script turns into a no-op. At-least-once, never backwards.
 import { mirrorCounts, type CountChange, type MirrorResult, type RedisKeys } from '@tally/cache';
-import { claimOutboxBatch, readDatabaseClock, withTransaction, type ClaimedAuthor, type Pool } from '@tally/db';
+import { claimOutboxBatch, withTransaction, type ClaimedAuthor, type Pool } from '@tally/db';
 import type { Redis } from 'ioredis';
 
 export interface RelayContext {
@@ -17,7 +17,7 @@ export interface RelayBatchResult extends MirrorResult {
   /** Outbox rows claimed and deleted. */
   rows: number;
   authors: number;
-  /** Per author: milliseconds from its oldest outbox row to Redis' acknowledgement, database clock. */
+  /** Per author: milliseconds from its oldest outbox row to Redis' acknowledgement. */
   lagsMs: number[];
 }
 
@@ -50,6 +50,7 @@ export async function relayOutboxBatch(context: RelayContext, limit: number): Pr
   return withTransaction(context.pool, async (client) => {
     const claimed = await claimOutboxBatch(client, limit);
     if (claimed.length === 0) return EMPTY;
+    const claimedAt = performance.now();
     let mirrored: MirrorResult;
     try {
       mirrored = await mirrorCounts(context.redis, context.keys, claimed.map(countChangeFor));
@@ -61,12 +62,14 @@ export async function relayOutboxBatch(context: RelayContext, limit: number): Pr
         { cause: error },
       );
     }
-    const acknowledgedAt = (await readDatabaseClock(client)).getTime();
+    // Waited until the claim (database clock) plus the claim-to-acknowledgement time (this process'
+    // monotonic clock): two durations, no comparison of clocks, no extra round trip.
+    const sinceClaimMs = performance.now() - claimedAt;
     return {
       ...mirrored,
       rows: claimed.reduce((sum, author) => sum + author.events, 0),
       authors: claimed.length,
-      lagsMs: claimed.map((author) => Math.max(0, acknowledgedAt - author.oldestQueuedAt.getTime())),
+      lagsMs: claimed.map((author) => author.waitedMs + sinceClaimMs),
     };
   }).catch((error: unknown) => {
     if (error instanceof RelayBatchError) throw error;

@@ -32,6 +32,10 @@ export interface WorkerSettings {
   batchSize: number;
   /** How long the relay waits for open writers before it waits for notifications (else it polls). */
   wakeupTimeoutMs: number;
+  /** While changes keep coming, the relay looks again this soon instead of having writers notify. */
+  busyPollMs: number;
+  /** Heartbeat publishes (after drains and poll ticks) are at least this far apart. */
+  heartbeatMinIntervalMs: number;
   rebuildChunkSize: number;
   /** Run the BullMQ backfill and reconcile processors (and the scheduler). */
   jobs: boolean;
@@ -53,6 +57,8 @@ export function defaultWorkerSettings(config: Pick<WorkerConfig, 'countStaleness
     pollIntervalMs: Math.max(20, Math.min(250, Math.floor(config.countStalenessMs / 8))),
     batchSize: 500,
     wakeupTimeoutMs: 100,
+    busyPollMs: 25,
+    heartbeatMinIntervalMs: Math.max(10, Math.min(100, Math.floor(config.countStalenessMs / 20))),
     rebuildChunkSize: 1000,
     jobs: true,
     schedulerCheckIntervalMs: 30_000,
@@ -105,6 +111,7 @@ export async function startWorker(
 
   const heartbeat = createFreshnessHeartbeat(context, {
     stalenessMs: config.countStalenessMs,
+    minIntervalMs: settings.heartbeatMinIntervalMs,
     workerId: settings.workerId,
     presenceTtlMs: settings.presenceTtlMs,
     presence: () => ({ listener: listener.state, cache: guard.state }),
@@ -122,6 +129,7 @@ export async function startWorker(
     batchSize: settings.batchSize,
     wakeup: createRelayWakeupLock(config.databaseUrl, `tally-worker-wakeup:${settings.workerId}`),
     wakeupTimeoutMs: settings.wakeupTimeoutMs,
+    busyPollMs: settings.busyPollMs,
     logger,
     metrics,
     onDrained: () => void heartbeat.publish(),

@@ -1,12 +1,6 @@
-// Queries the worker needs to keep Redis in step with the column beyond the outbox: the database
-// clock (lag is measured on one clock) and which authors still exist (orphaned Redis keys).
+// A query the worker needs to keep Redis in step with the column beyond the outbox: which authors
+// still exist (orphaned Redis keys).
 import type { Queryable } from './pool.js';
-
-/** The database server's clock now (clock_timestamp(), not the transaction's start). */
-export async function readDatabaseClock(db: Queryable): Promise<Date> {
-  const { rows } = await db.query<{ now: Date }>({ name: 'tally_read_database_clock', text: 'SELECT clock_timestamp() AS now' });
-  return rows[0]!.now;
-}
 
 /** Which of these author ids exist. */
 export async function existingAuthorIds(db: Queryable, authorIds: readonly number[]): Promise<Set<number>> {

@@ -13,6 +13,8 @@ export interface ClaimedAuthor {
   queuedVersion: number;
   /** When the oldest claimed row for this author was written (close to its commit). */
   oldestQueuedAt: Date;
+  /** How long that row had waited when it was claimed, by the database clock. */
+  waitedMs: number;
   /** The author's current state, read after the claim; null when the author no longer exists. */
   current: { booksCount: number | null; version: number } | null;
 }
@@ -33,6 +35,7 @@ export async function claimOutboxBatch(client: PoolClient, limit: number): Promi
     events: number;
     queued_version: number;
     oldest: Date;
+    waited_ms: number;
     books_count: number | null;
     books_count_version: number | null;
   }>({
@@ -46,7 +49,9 @@ export async function claimOutboxBatch(client: PoolClient, limit: number): Promi
                     min(created_at) AS oldest
                FROM claimed GROUP BY author_id
            )
-           SELECT p.author_id, p.events, p.queued_version, p.oldest, a.books_count, a.books_count_version
+           SELECT p.author_id, p.events, p.queued_version, p.oldest,
+                  greatest(0, extract(epoch FROM clock_timestamp() - p.oldest) * 1000)::float8 AS waited_ms,
+                  a.books_count, a.books_count_version
              FROM per_author p
              LEFT JOIN LATERAL (
                SELECT books_count, books_count_version FROM author WHERE id = p.author_id FOR KEY SHARE
@@ -59,6 +64,7 @@ export async function claimOutboxBatch(client: PoolClient, limit: number): Promi
     events: row.events,
     queuedVersion: row.queued_version,
     oldestQueuedAt: row.oldest,
+    waitedMs: row.waited_ms,
     current:
       row.books_count_version === null ? null : { booksCount: row.books_count, version: row.books_count_version },
   }));

@@ -11,7 +11,7 @@ import { normalizeSchemaDump } from '../scripts/schema-dump.js';
 
 const SNAPSHOT = fileURLToPath(new URL('../schema.sql', import.meta.url));
 const created: string[] = [];
-const MIGRATIONS = ['0001_counted_books', '0002_wake_only_waiting_relay'];
+const MIGRATIONS = ['0001_counted_books', '0002_leaner_write_path'];
 
 afterAll(async () => {
   for (const name of created) await dropTestDatabase(name);
