@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import type { CountSource } from '@tally/config';
-import { countAllBooks, countAuthors, countBooks, readColumnCount, sumColumnCounts, type Queryable } from '@tally/db';
+import { countAllBooks, countAuthors, countBooks, readColumnCount, sumColumnCounts, type ColumnCount, type Queryable } from '@tally/db';
 import { readMirroredCount, type RedisKeys } from '@tally/cache';
 import type { BackfillRequests } from './backfill-requests.js';
 import { ApiError } from './errors.js';
@@ -73,10 +73,15 @@ export class CountResolver {
   /**
    * The number of books of `authorId`; null when the author does not exist. `skipRedis` asks for
    * a source that is exact now, for when a Redis count led to a page that turned out empty.
+   * `column` is the author's column when the page query already reads it (one round trip for
+   * both); without it the column is read here, when Redis cannot answer.
    */
-  async authorBooks(authorId: number, options: { skipRedis?: boolean } = {}): Promise<AuthorBooksCount | null> {
+  async authorBooks(
+    authorId: number,
+    options: { skipRedis?: boolean; column?: Promise<ColumnCount | undefined> } = {},
+  ): Promise<AuthorBooksCount | null> {
     const started = performance.now();
-    const result = await this.lookupAuthorBooks(authorId, options.skipRedis ?? false);
+    const result = await this.lookupAuthorBooks(authorId, options.skipRedis ?? false, options.column);
     return result && this.observed(result, started);
   }
 
@@ -104,14 +109,18 @@ export class CountResolver {
     return this.observed({ count: await countAuthors(this.options.db), source: 'count' }, started);
   }
 
-  private async lookupAuthorBooks(authorId: number, skipRedis: boolean): Promise<AuthorBooksCount | null> {
+  private async lookupAuthorBooks(
+    authorId: number,
+    skipRedis: boolean,
+    columnFromPage: Promise<ColumnCount | undefined> | undefined,
+  ): Promise<AuthorBooksCount | null> {
     if (this.useRedis && !skipRedis) {
       const mirrored = await this.readRedis(authorId);
       if (mirrored !== undefined) return { count: mirrored, source: 'redis', authorConfirmed: false };
     }
     let columnIsNull = false;
     if (this.useColumn) {
-      const column = await readColumnCount(this.options.db, authorId);
+      const column = await (columnFromPage ?? readColumnCount(this.options.db, authorId));
       if (column === undefined) return null;
       if (column.booksCount !== null) return { count: column.booksCount, source: 'column', authorConfirmed: true };
       this.fallback('column_null');

@@ -3,12 +3,16 @@
 import type { FastifyInstance } from 'fastify';
 import {
   authorExists,
+  listAuthorBooksByKeyset,
+  listAuthorBooksPage,
   listAuthorsByKeyset,
   listAuthorsPage,
   listBooksByKeyset,
   listBooksPage,
+  type AuthorBooksPage,
   type AuthorRow,
   type BookRow,
+  type ColumnCount,
 } from '@tally/db';
 import type { CountedList } from './pagination/counted-list.js';
 
@@ -23,15 +27,28 @@ export function authorsList(app: FastifyInstance): CountedList<AuthorRow> {
   };
 }
 
+/**
+ * One author's books. The page query also reads the author's column count (one round trip for
+ * both); the count lookup started beside it uses that column when Redis cannot answer, and an
+ * empty page knows from it whether the author exists.
+ */
 export function authorBooksList(app: FastifyInstance, authorId: number): CountedList<BookRow> {
+  let columnOfPage: Promise<ColumnCount | undefined> | undefined;
+  const withColumn = (query: Promise<AuthorBooksPage>): Promise<BookRow[]> => {
+    columnOfPage = query.then((page) => page.author);
+    // Awaited only when Redis cannot answer; the page's own promise reports a failed query.
+    columnOfPage.catch(() => {});
+    return query.then((page) => page.rows);
+  };
   return {
-    page: (limit, offset) => listBooksPage(app.db, { authorId, limit, offset }),
-    keyset: (from, limit, direction) => listBooksByKeyset(app.db, { authorId, from, limit, direction }),
+    page: (limit, offset) => withColumn(listAuthorBooksPage(app.db, { authorId, limit, offset })),
+    keyset: (from, limit, direction) => withColumn(listAuthorBooksByKeyset(app.db, { authorId, from, limit, direction })),
+    // When page() ran first (it does, except for page=last), its column is reused.
     count: async (exact) => {
-      const resolved = await app.counts.authorBooks(authorId, { skipRedis: exact });
+      const resolved = await app.counts.authorBooks(authorId, { skipRedis: exact, ...(columnOfPage ? { column: columnOfPage } : {}) });
       return resolved && { count: resolved.count, source: resolved.source, parentConfirmed: resolved.authorConfirmed };
     },
-    parentExists: () => authorExists(app.db, authorId),
+    parentExists: async () => (columnOfPage ? (await columnOfPage) !== undefined : authorExists(app.db, authorId)),
   };
 }
 

@@ -13,3 +13,4 @@ export * from './pool.js';
 export * from './seed.js';
 export type * from './rows.js';
 export * from './relay-wakeup.js';
+export * from './author-books.js';
