@@ -9,6 +9,7 @@ import {
   updateAuthor,
 } from '../src/authors.js';
 import { createBook, deleteBook, getBook, listBooksByKeyset, listBooksPage, updateBook } from '../src/books.js';
+import { listAuthorBooksByKeyset, listAuthorBooksPage } from '../src/author-books.js';
 import { countBooks, readColumnCount } from '../src/counts.js';
 import { PgErrorCode } from '../src/errors.js';
 import { addBooks } from './helpers.js';
@@ -87,6 +88,26 @@ describe('the query module the API and worker share', () => {
     } finally {
       client.release();
     }
+  });
+
+  it('reads an author\'s page and column count in one query, and tells a missing author from an empty one', async () => {
+    const author = await createAuthor(db.pool, { name: 'Paged' });
+    const empty = await createAuthor(db.pool, { name: 'Empty' });
+    await addBooks(db.pool, author.id, 12);
+    const page = await listAuthorBooksPage(db.pool, { authorId: author.id, limit: 5, offset: 5 });
+    expect(page.author).toMatchObject({ booksCount: 12 });
+    const ids = (await listBooksPage(db.pool, { authorId: author.id, limit: 100, offset: 0 })).map((row) => row.id);
+    expect(page.rows.map((row) => row.id)).toEqual(ids.slice(5, 10));
+    expect(await listAuthorBooksPage(db.pool, { authorId: author.id, limit: 5, offset: 50 })).toEqual({
+      author: expect.objectContaining({ booksCount: 12 }),
+      rows: [],
+    });
+    expect(await listAuthorBooksPage(db.pool, { authorId: empty.id, limit: 5, offset: 0 })).toMatchObject({ author: { booksCount: 0 }, rows: [] });
+    expect(await listAuthorBooksPage(db.pool, { authorId: 987_654_321, limit: 5, offset: 0 })).toEqual({ author: undefined, rows: [] });
+    const backward = await listAuthorBooksByKeyset(db.pool, { authorId: author.id, from: ids[6]!, limit: 3, direction: 'backward' });
+    expect(backward.rows.map((row) => row.id)).toEqual([ids[5], ids[4], ids[3]]);
+    const forward = await listAuthorBooksByKeyset(db.pool, { authorId: author.id, from: null, limit: 3, direction: 'forward' });
+    expect(forward.rows.map((row) => row.id)).toEqual(ids.slice(0, 3));
   });
 
   it('lists authors by keyset from either end', async () => {
