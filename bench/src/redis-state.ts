@@ -2,22 +2,13 @@
 // are removed before and after a run. During the read section the worker is not running: the
 // bench mirrors the column into Redis itself, through the same version-guarded script the relay
 // uses, and publishes the heartbeat. Nothing writes books meanwhile, so those counts are exact.
-import { mirrorCounts, publishHeartbeat, withdrawHeartbeat, type CountChange, type RedisKeys } from '@tally/cache';
+import { deleteKeysUnder, mirrorCounts, publishHeartbeat, withdrawHeartbeat, type CountChange, type RedisKeys } from '@tally/cache';
 import { readColumnCounts, type Queryable } from '@tally/db';
 import type { Redis } from 'ioredis';
 
 /** Deletes every key under the prefix, BullMQ's included (SCAN, never KEYS or FLUSHALL). */
-export async function deleteBenchKeys(redis: Redis, keys: RedisKeys): Promise<number> {
-  let deleted = 0;
-  for (const pattern of [`${keys.prefix}*`, `${keys.bullPrefix}*`]) {
-    let cursor = '0';
-    do {
-      const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (found.length > 0) deleted += await redis.unlink(...found);
-    } while (cursor !== '0');
-  }
-  return deleted;
+export function deleteBenchKeys(redis: Redis, keys: RedisKeys): Promise<number> {
+  return deleteKeysUnder(redis, keys.prefix);
 }
 
 /** Mirrors every author's column count (and version) into Redis; returns how many were written. */

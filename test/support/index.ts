@@ -2,3 +2,4 @@ export * from './database.js';
 export * from './environment.js';
 export * from './redis.js';
 export * from './redis-server.js';
+export { migrationNames } from './template.js';

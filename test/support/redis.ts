@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
 import { Redis } from 'ioredis';
+import { deleteKeysUnder } from '../../packages/cache/src/prefix-keys.js';
 import { defineScripts } from '../../packages/cache/src/scripts.js';
 import { redisKeys, type RedisKeys } from '../../packages/cache/src/keys.js';
 import { TEST_REDIS_URL } from './environment.js';
@@ -19,16 +20,9 @@ export function uniquePrefix(): string {
   return `tally-test:${randomBytes(5).toString('hex')}:`;
 }
 
-/** Deletes every key under `prefix`, BullMQ's included. */
+/** Deletes every key under `prefix` (BullMQ's and the relay's keys start with it too). */
 export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
-  for (const pattern of [`${prefix}*`, `${redisKeys(prefix).bullPrefix}*`]) {
-    let cursor = '0';
-    do {
-      const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (found.length > 0) await redis.unlink(...found);
-    } while (cursor !== '0');
-  }
+  await deleteKeysUnder(redis, prefix);
 }
 
 export function useTestRedis(url: string = TEST_REDIS_URL): TestRedis {

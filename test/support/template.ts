@@ -50,3 +50,11 @@ async function dropStaleDatabases(admin: pg.Client): Promise<void> {
     if (createdAt < cutoff) await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`).catch(() => {});
   }
 }
+
+/** Names of every migration, in order, as the ledger records them. */
+export function migrationNames(): string[] {
+  return readdirSync(MIGRATIONS_DIR)
+    .filter((file) => file.endsWith('.sql'))
+    .sort()
+    .map((file) => file.replace(/\.sql$/, ''));
+}

@@ -1,4 +1,4 @@
-// Whether Redis counts may be served: the worker keeps `<prefix>relay:heartbeat` alive only while
+// Whether Redis counts may be served: the worker keeps `<prefix>{relay}:heartbeat` alive only while
 // its counts are within COUNT_STALENESS_MS of the database (see docs/architecture.md). Asking Redis
 // on every request would double the hot path's round trips, so this polls the key's remaining TTL
 // in the background and keeps a local deadline on the monotonic clock.

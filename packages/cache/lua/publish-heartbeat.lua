@@ -4,8 +4,8 @@
 -- instead, in the same atomic step, so the API never sees a heartbeat over counts that went back in time.
 -- The expiry is an instant on this server's clock, fixed before the relay measured its lag: a
 -- call delayed by a stall or a reconnect can only shorten the heartbeat, never stretch it.
--- KEYS[1]  the heartbeat, <prefix>relay:heartbeat
--- KEYS[2]  the epoch, <prefix>relay:epoch
+-- KEYS[1]  the heartbeat, <prefix>{relay}:heartbeat
+-- KEYS[2]  the epoch, <prefix>{relay}:epoch
 -- ARGV[1]  the heartbeat's value (JSON details)
 -- ARGV[2]  when it must expire: milliseconds since the Unix epoch on this server's clock (TIME)
 -- Returns  1 published; 0 withdrawn, the epoch does not vouch for this server; 2 withdrawn, the

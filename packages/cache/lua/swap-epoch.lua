@@ -1,6 +1,6 @@
 -- Compare-and-set of the epoch: the rebuild that wrote `pending:<token>` may extend, finish or drop
 -- its marker, but not one whose marker was lost to a FLUSHALL or replaced by a rebuild started later.
--- KEYS[1]  the epoch, <prefix>relay:epoch
+-- KEYS[1]  the epoch, <prefix>{relay}:epoch
 -- ARGV[1]  the value the key must hold
 -- ARGV[2]  the value to write, or '' to delete the key
 -- ARGV[3]  time to live in milliseconds, or 0 to keep the new value until replaced

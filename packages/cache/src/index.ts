@@ -7,3 +7,4 @@ export * from './heartbeat.js';
 export * from './keys.js';
 export { defineScripts } from './scripts.js';
 export * from './queues.js';
+export * from './prefix-keys.js';

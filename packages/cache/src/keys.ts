@@ -16,10 +16,12 @@ export interface RedisKeys {
   readonly relayHeartbeat: string;
   /** Random token the relay writes after a full re-mirror; gone means Redis lost data. */
   readonly relayEpoch: string;
+  // The two relay keys share the hash tag {relay}: one Lua script reads both, which Redis Cluster
+  // allows only within one slot.
   /** One key per live worker process, with a TTL: who is running, for `tally outbox status`. */
   worker(workerId: string): string;
   readonly workerPattern: string;
-  /** Prefix for BullMQ's keys; the braces hash-tag every queue key into one Redis Cluster slot. */
+  /** Prefix for BullMQ's keys; the {bull} hash tag keeps every queue key in one Redis Cluster slot. */
   readonly bullPrefix: string;
 }
 
@@ -34,11 +36,11 @@ export function redisKeys(prefix: string): RedisKeys {
       const rest = key.slice(authorPrefix.length);
       return /^[1-9][0-9]{0,15}$/.test(rest) ? Number(rest) : undefined;
     },
-    relayHeartbeat: `${prefix}relay:heartbeat`,
-    relayEpoch: `${prefix}relay:epoch`,
+    relayHeartbeat: `${prefix}{relay}:heartbeat`,
+    relayEpoch: `${prefix}{relay}:epoch`,
     worker: (workerId: string) => `${prefix}worker:${workerId}`,
     workerPattern: `${escapeGlob(prefix)}worker:*`,
-    bullPrefix: `{${prefix}bull}`,
+    bullPrefix: `${prefix}{bull}`,
   });
 }
 

@@ -5,13 +5,14 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, dropTestDatabase } from '../../../test/support/database.js';
 import { databaseUrl } from '../../../test/support/environment.js';
+import { migrationNames } from '../../../test/support/template.js';
 import { ensureDatabase, migrate } from '../src/migrate.js';
 // @ts-expect-error -- a plain JS script, typed by JSDoc
 import { normalizeSchemaDump } from '../scripts/schema-dump.js';
 
 const SNAPSHOT = fileURLToPath(new URL('../schema.sql', import.meta.url));
 const created: string[] = [];
-const MIGRATIONS = ['0001_counted_books', '0002_leaner_write_path'];
+const MIGRATIONS = migrationNames();
 
 afterAll(async () => {
   for (const name of created) await dropTestDatabase(name);
