@@ -26,7 +26,7 @@ DECLARE
 BEGIN
   UPDATE author a
      SET books_count = CASE WHEN a.books_count IS NULL
-                            THEN (SELECT count(*) FROM book b WHERE b.author_id = a.id)
+                            THEN tally.count_author_books(a.id)
                             ELSE a.books_count + delta END,
          books_count_version = nextval('tally.count_version_seq')
    WHERE a.id = target_author
@@ -35,6 +35,18 @@ BEGIN
     INSERT INTO tally.count_outbox (author_id, books_count_version) VALUES (target_author, new_version);
     PERFORM tally.wake_relay();
   END IF;
+END
+$$;
+
+--
+-- Name: count_author_books(bigint); Type: FUNCTION; Schema: tally; Owner: -
+--
+
+CREATE FUNCTION tally.count_author_books(target_author bigint) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  RETURN (SELECT count(*) FROM book WHERE author_id = target_author);
 END
 $$;
 
@@ -234,7 +246,7 @@ BEGIN
   ), changed AS (
     UPDATE author a
        SET books_count = CASE WHEN a.books_count IS NULL
-                              THEN (SELECT count(*) FROM book b WHERE b.author_id = a.id)
+                              THEN tally.count_author_books(a.id)
                               ELSE a.books_count + delta.n END,
            books_count_version = nextval('tally.count_version_seq')
       FROM delta JOIN locked ON locked.id = delta.author_id
@@ -274,7 +286,7 @@ BEGIN
   ), changed AS (
     UPDATE author a
        SET books_count = CASE WHEN a.books_count IS NULL
-                              THEN (SELECT count(*) FROM book b WHERE b.author_id = a.id)
+                              THEN tally.count_author_books(a.id)
                               ELSE a.books_count + delta.n END,
            books_count_version = nextval('tally.count_version_seq')
       FROM delta JOIN locked ON locked.id = delta.author_id
@@ -310,7 +322,7 @@ BEGIN
   ), changed AS (
     UPDATE author a
        SET books_count = CASE WHEN a.books_count IS NULL
-                              THEN (SELECT count(*) FROM book b WHERE b.author_id = a.id)
+                              THEN tally.count_author_books(a.id)
                               ELSE a.books_count + delta.n END,
            books_count_version = nextval('tally.count_version_seq')
       FROM delta JOIN locked ON locked.id = delta.author_id

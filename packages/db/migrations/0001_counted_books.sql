@@ -111,6 +111,19 @@ $$;
 -- Counter: statement-level triggers with transition tables, one author UPDATE per affected author
 -- per statement, however many rows the statement wrote.
 
+-- The exact number of an author's books, counted in a snapshot taken now. The counter triggers call
+-- it for a NULL count after they hold the author's row lock: a writer that waited for that lock
+-- re-evaluates its UPDATE on the newest row version, but a plain subquery would still count in the
+-- snapshot its statement began with and miss books committed meanwhile (e.g. by the writer that
+-- held the lock before tally.forget_books_counts() set NULL). VOLATILE and PL/pgSQL, so it is never
+-- inlined and takes a fresh snapshot (READ COMMITTED); it sees the caller's own uncommitted rows.
+CREATE FUNCTION tally.count_author_books(target_author bigint) RETURNS bigint
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+  RETURN (SELECT count(*) FROM book WHERE author_id = target_author);
+END
+$$;
+
 -- Each trigger below reduces its transition table to one delta per author and applies them in a
 -- single statement. The statement is spelled out in each trigger rather than shared through a
 -- helper function: measured with 8 concurrent single-row writers, the helper (array_agg, a function
@@ -122,8 +135,8 @@ $$;
 --   not conflict with the FOR KEY SHARE lock of foreign-key checks by concurrent book writes.
 -- - A writer blocked on the lock re-reads the committed row (READ COMMITTED) and adds its delta to
 --   it; a REPEATABLE READ writer gets a serialization failure (40001) instead and must retry.
--- - A NULL count is computed with COUNT, which sees this transaction's own rows, so the delta is
---   not added on top of it.
+-- - A NULL count is computed with COUNT (tally.count_author_books, in a fresh snapshot taken after
+--   the lock), which sees this transaction's own rows, so the delta is not added on top of it.
 -- - The version is drawn while the row lock is held, hence larger than any committed before.
 -- - The outbox row and the wake-up belong to the same transaction: both vanish on rollback.
 
@@ -137,7 +150,7 @@ BEGIN
   ), changed AS (
     UPDATE author a
        SET books_count = CASE WHEN a.books_count IS NULL
-                              THEN (SELECT count(*) FROM book b WHERE b.author_id = a.id)
+                              THEN tally.count_author_books(a.id)
                               ELSE a.books_count + delta.n END,
            books_count_version = nextval('tally.count_version_seq')
       FROM delta JOIN locked ON locked.id = delta.author_id
@@ -163,7 +176,7 @@ BEGIN
   ), changed AS (
     UPDATE author a
        SET books_count = CASE WHEN a.books_count IS NULL
-                              THEN (SELECT count(*) FROM book b WHERE b.author_id = a.id)
+                              THEN tally.count_author_books(a.id)
                               ELSE a.books_count + delta.n END,
            books_count_version = nextval('tally.count_version_seq')
       FROM delta JOIN locked ON locked.id = delta.author_id
@@ -197,7 +210,7 @@ BEGIN
   ), changed AS (
     UPDATE author a
        SET books_count = CASE WHEN a.books_count IS NULL
-                              THEN (SELECT count(*) FROM book b WHERE b.author_id = a.id)
+                              THEN tally.count_author_books(a.id)
                               ELSE a.books_count + delta.n END,
            books_count_version = nextval('tally.count_version_seq')
       FROM delta JOIN locked ON locked.id = delta.author_id
@@ -421,4 +434,5 @@ DROP FUNCTION tally.tg_book__count_delete();
 DROP FUNCTION tally.tg_book__count_move();
 DROP FUNCTION tally.tg_book__count_truncate();
 DROP FUNCTION tally.wake_relay();
+DROP FUNCTION tally.count_author_books(bigint);
 DROP SEQUENCE tally.count_version_seq;

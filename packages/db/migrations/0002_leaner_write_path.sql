@@ -43,7 +43,7 @@ DECLARE
 BEGIN
   UPDATE author a
      SET books_count = CASE WHEN a.books_count IS NULL
-                            THEN (SELECT count(*) FROM book b WHERE b.author_id = a.id)
+                            THEN tally.count_author_books(a.id)
                             ELSE a.books_count + delta END,
          books_count_version = nextval('tally.count_version_seq')
    WHERE a.id = target_author
@@ -74,7 +74,7 @@ BEGIN
   ), changed AS (
     UPDATE author a
        SET books_count = CASE WHEN a.books_count IS NULL
-                              THEN (SELECT count(*) FROM book b WHERE b.author_id = a.id)
+                              THEN tally.count_author_books(a.id)
                               ELSE a.books_count + delta.n END,
            books_count_version = nextval('tally.count_version_seq')
       FROM delta JOIN locked ON locked.id = delta.author_id
@@ -109,7 +109,7 @@ BEGIN
   ), changed AS (
     UPDATE author a
        SET books_count = CASE WHEN a.books_count IS NULL
-                              THEN (SELECT count(*) FROM book b WHERE b.author_id = a.id)
+                              THEN tally.count_author_books(a.id)
                               ELSE a.books_count + delta.n END,
            books_count_version = nextval('tally.count_version_seq')
       FROM delta JOIN locked ON locked.id = delta.author_id
@@ -144,7 +144,7 @@ BEGIN
   ), changed AS (
     UPDATE author a
        SET books_count = CASE WHEN a.books_count IS NULL
-                              THEN (SELECT count(*) FROM book b WHERE b.author_id = a.id)
+                              THEN tally.count_author_books(a.id)
                               ELSE a.books_count + delta.n END,
            books_count_version = nextval('tally.count_version_seq')
       FROM delta JOIN locked ON locked.id = delta.author_id
@@ -170,7 +170,7 @@ BEGIN
   ), changed AS (
     UPDATE author a
        SET books_count = CASE WHEN a.books_count IS NULL
-                              THEN (SELECT count(*) FROM book b WHERE b.author_id = a.id)
+                              THEN tally.count_author_books(a.id)
                               ELSE a.books_count + delta.n END,
            books_count_version = nextval('tally.count_version_seq')
       FROM delta JOIN locked ON locked.id = delta.author_id

@@ -3,9 +3,8 @@
 // column costs nothing extra when Redis cannot answer, and an empty page already says whether the
 // author exists.
 import type { Queryable } from './pool.js';
+import { keysetRange } from './keyset.js';
 import type { BookRow, ColumnCount } from './rows.js';
-
-const MAX_BIGINT = '9223372036854775807';
 
 export interface AuthorBooksPage {
   /** The author's column count; undefined when the author does not exist (then rows is empty). */
@@ -62,11 +61,10 @@ export async function listAuthorBooksByKeyset(
   page: { authorId: number; from: number | null; limit: number; direction: 'forward' | 'backward' },
 ): Promise<AuthorBooksPage> {
   const forward = page.direction === 'forward';
-  const range = forward ? 'id > coalesce($2, 0) ORDER BY id ASC' : `id < coalesce($2, ${MAX_BIGINT}) ORDER BY id DESC`;
   const { rows } = await db.query<JoinedRow>({
     name: `tally_list_author_books_${page.direction}`,
     text: `${SELECT_AUTHOR_AND} (SELECT id, author_id, title, created_at FROM book
-                                  WHERE author_id = a.id AND ${range} LIMIT $3) b ON true
+                                  WHERE author_id = a.id AND ${keysetRange('$2', page.direction)} LIMIT $3) b ON true
             WHERE a.id = $1 ORDER BY b.id ${forward ? 'ASC' : 'DESC'}`,
     values: [page.authorId, page.from, page.limit],
   });

@@ -1,6 +1,7 @@
 // Author reads and writes. books_count and its version are never written from here: the database
 // guard keeps them, so a stale object saved whole cannot overwrite a count.
 import type { Queryable } from './pool.js';
+import { keysetRange } from './keyset.js';
 import type { AuthorRow } from './rows.js';
 
 const AUTHOR_COLUMNS = 'id, name, books_count, books_count_version, created_at';
@@ -64,13 +65,9 @@ export async function listAuthorsByKeyset(
   db: Queryable,
   page: { from: number | null; limit: number; direction: 'forward' | 'backward' },
 ): Promise<AuthorRow[]> {
-  const forward = page.direction === 'forward';
-  // A bound instead of "$1 IS NULL OR ...", so the generic plan keeps an index range condition.
   const { rows } = await db.query<AuthorRow>({
-    name: forward ? 'tally_list_authors_forward' : 'tally_list_authors_backward',
-    text: forward
-      ? `SELECT ${AUTHOR_COLUMNS} FROM author WHERE id > coalesce($1, 0) ORDER BY id LIMIT $2`
-      : `SELECT ${AUTHOR_COLUMNS} FROM author WHERE id < coalesce($1, 9223372036854775807) ORDER BY id DESC LIMIT $2`,
+    name: `tally_list_authors_${page.direction}`,
+    text: `SELECT ${AUTHOR_COLUMNS} FROM author WHERE ${keysetRange('$1', page.direction)} LIMIT $2`,
     values: [page.from, page.limit],
   });
   return rows;

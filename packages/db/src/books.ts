@@ -1,9 +1,9 @@
 // Book reads and writes. Counting happens in the database triggers, never here.
 import type { Queryable } from './pool.js';
+import { keysetRange } from './keyset.js';
 import type { BookRow } from './rows.js';
 
 const BOOK_COLUMNS = 'id, author_id, title, created_at';
-const MAX_BIGINT = '9223372036854775807';
 
 export async function createBook(db: Queryable, input: { authorId: number; title: string }): Promise<BookRow> {
   const { rows } = await db.query<BookRow>(
@@ -73,11 +73,9 @@ export async function listBooksByKeyset(
 ): Promise<BookRow[]> {
   const scope = page.authorId === null ? 'all' : 'author';
   const authorFilter = page.authorId === null ? '' : 'author_id = $3 AND';
-  // A bound instead of "$1 IS NULL OR ...", so the generic plan keeps an index range condition.
-  const range = page.direction === 'forward' ? `id > coalesce($1, 0) ORDER BY id ASC` : `id < coalesce($1, ${MAX_BIGINT}) ORDER BY id DESC`;
   const { rows } = await db.query<BookRow>({
     name: `tally_list_books_${scope}_${page.direction}`,
-    text: `SELECT ${BOOK_COLUMNS} FROM book WHERE ${authorFilter} ${range} LIMIT $2`,
+    text: `SELECT ${BOOK_COLUMNS} FROM book WHERE ${authorFilter} ${keysetRange('$1', page.direction)} LIMIT $2`,
     values: page.authorId === null ? [page.from, page.limit] : [page.from, page.limit, page.authorId],
   });
   return rows;

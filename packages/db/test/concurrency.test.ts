@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../../../test/support/database.js';
 import { isRetryableTransactionError, pgErrorCode } from '../src/errors.js';
 import { createPool, type Pool } from '../src/pool.js';
-import { addBooks, authorState, clearOutbox, createAuthors, driftingAuthors, outboxRows } from './helpers.js';
+import { addBooks, addBooksBehindTheCounter, authorState, clearOutbox, createAuthors, driftingAuthors, outboxRows } from './helpers.js';
 
 const db = useTestDatabase();
 
@@ -81,6 +81,36 @@ describe('counts stay exact under concurrent writers', () => {
     }
     expect(failures).toEqual([]);
     expect(await authorState(db.pool, legacy!)).toMatchObject({ count: 124, actual: 124 });
+  });
+
+  it('a writer that waited while its author\'s count was forgotten counts what is committed by then', async () => {
+    const [a] = await createAuthors(db.pool, 1);
+    await addBooks(db.pool, a!, 10);
+    const pool = writers(2);
+    const forgetting = await pool.connect();
+    try {
+      await forgetting.query('BEGIN');
+      await forgetting.query('SELECT tally.forget_books_counts(ARRAY[$1]::bigint[])', [a]); // holds the row
+      // This writer's statement takes its snapshot now, then waits for the row lock.
+      const late = addBooks(pool, a!, 1);
+      for (let attempt = 0; ; attempt += 1) {
+        const { rows } = await db.pool.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
+        if (rows[0].n === 1) break;
+        if (attempt > 100) throw new Error('the writer never waited for the row lock');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      // A book committed after that snapshot (behind the counter, so it takes no lock).
+      await addBooksBehindTheCounter(db.pool, a!, 1);
+      await forgetting.query('COMMIT');
+      await late;
+    } finally {
+      forgetting.release();
+      await pool.end();
+    }
+    // The writer found the count NULL and had to COUNT: in its old snapshot it would see 11 books.
+    expect(await authorState(db.pool, a!)).toMatchObject({ count: 12, actual: 12 });
   });
 
   it('REPEATABLE READ writers that retry serialization failures end with the exact count', async () => {

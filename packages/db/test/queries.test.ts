@@ -110,6 +110,19 @@ describe('the query module the API and worker share', () => {
     expect(forward.rows.map((row) => row.id)).toEqual(ids.slice(0, 3));
   });
 
+  it('keyset pages take positions past 2^31 (bigint ids), in both directions', async () => {
+    const author = await createAuthor(db.pool, { name: 'Big ids' });
+    const big = 3_000_000_000;
+    await db.pool.query(`INSERT INTO book (id, author_id, title) VALUES ($1, $2, 'a'), ($3, $2, 'b')`, [big, author.id, big + 1]);
+    const after = await listAuthorBooksByKeyset(db.pool, { authorId: author.id, from: big, limit: 5, direction: 'forward' });
+    expect(after.rows.map((row) => row.id)).toEqual([big + 1]);
+    const before = await listAuthorBooksByKeyset(db.pool, { authorId: author.id, from: big + 1, limit: 5, direction: 'backward' });
+    expect(before.rows.map((row) => row.id)).toEqual([big]);
+    expect((await listBooksByKeyset(db.pool, { authorId: null, from: big, limit: 5, direction: 'forward' })).map((row) => row.id)).toEqual([big + 1]);
+    expect(await listAuthorsByKeyset(db.pool, { from: big, limit: 5, direction: 'forward' })).toEqual([]);
+    await db.pool.query('DELETE FROM book WHERE id >= $1', [big]);
+  });
+
   it('lists authors by keyset from either end', async () => {
     const first = await listAuthorsByKeyset(db.pool, { from: null, limit: 2, direction: 'forward' });
     const last = await listAuthorsByKeyset(db.pool, { from: null, limit: 1, direction: 'backward' });
