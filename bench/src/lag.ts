@@ -7,9 +7,8 @@
 // millisecond) for the mirrored version; a write's lag is the time from its COMMIT returning to
 // the first poll that shows a version at least as new. The poll period bounds the error (~1 ms).
 import { performance } from 'node:perf_hooks';
-import type { RedisKeys } from '@tally/cache';
+import { pipelineByNode, type RedisClient, type RedisKeys } from '@tally/cache';
 import { createBook, readColumnCount, withTransaction, type Pool } from '@tally/db';
-import type { Redis } from 'ioredis';
 import type { BenchPlan } from './plan.js';
 import { LatencyRecorder, percentile } from './stats.js';
 
@@ -35,7 +34,7 @@ const UNSEEN_AFTER_MS = 10_000;
 export async function measureCommitToRedisLag(input: {
   plan: BenchPlan;
   pool: Pool;
-  redis: Redis;
+  redis: RedisClient;
   keys: RedisKeys;
   writers: { firstAuthorId: number; authorCount: number };
 }): Promise<LagResult> {
@@ -72,9 +71,11 @@ export async function measureCommitToRedisLag(input: {
         continue;
       }
       const authors = [...new Set(pending.map((write) => write.authorId))];
-      const pipeline = input.redis.pipeline();
-      for (const authorId of authors) pipeline.hget(input.keys.author(authorId), 'version');
-      const replies = (await pipeline.exec()) ?? [];
+      const replies = await pipelineByNode(
+        input.redis,
+        authors.map((authorId) => input.keys.author(authorId)),
+        (pipeline, key) => pipeline.hget(key, 'version'),
+      );
       const now = performance.now();
       const mirrored = new Map(authors.map((authorId, index) => [authorId, Number(replies[index]?.[1] ?? 0)]));
       for (let index = pending.length - 1; index >= 0; index -= 1) {

@@ -2,7 +2,7 @@
 // and end say how busy the shared machine was while the benchmark ran.
 import { availableParallelism, cpus, loadavg, release, totalmem, type as osType } from 'node:os';
 import { readServerSettings, type Queryable } from '@tally/db';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@tally/cache';
 
 export interface MachineInfo {
   cores: number;
@@ -16,7 +16,7 @@ export interface MachineInfo {
   loadAverageAtStart: number;
 }
 
-export async function describeMachine(db: Queryable, redis: Redis): Promise<MachineInfo> {
+export async function describeMachine(db: Queryable, redis: RedisClient): Promise<MachineInfo> {
   const [postgres, info] = await Promise.all([readServerSettings(db), redis.info('server')]);
   return {
     cores: availableParallelism(),

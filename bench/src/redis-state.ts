@@ -2,17 +2,24 @@
 // are removed before and after a run. During the read section the worker is not running: the
 // bench mirrors the column into Redis itself, through the same version-guarded script the relay
 // uses, and publishes the heartbeat. Nothing writes books meanwhile, so those counts are exact.
-import { deleteKeysUnder, mirrorCounts, publishHeartbeat, withdrawHeartbeat, type CountChange, type RedisKeys } from '@tally/cache';
+import {
+  deleteKeysUnder,
+  mirrorCounts,
+  publishHeartbeat,
+  withdrawHeartbeat,
+  type CountChange,
+  type RedisClient,
+  type RedisKeys,
+} from '@tally/cache';
 import { readColumnCounts, type Queryable } from '@tally/db';
-import type { Redis } from 'ioredis';
 
 /** Deletes every key under the prefix, BullMQ's included (SCAN, never KEYS or FLUSHALL). */
-export function deleteBenchKeys(redis: Redis, keys: RedisKeys): Promise<number> {
+export function deleteBenchKeys(redis: RedisClient, keys: RedisKeys): Promise<number> {
   return deleteKeysUnder(redis, keys.prefix);
 }
 
 /** Mirrors every author's column count (and version) into Redis; returns how many were written. */
-export async function mirrorColumnCounts(db: Queryable, redis: Redis, keys: RedisKeys): Promise<number> {
+export async function mirrorColumnCounts(db: Queryable, redis: RedisClient, keys: RedisKeys): Promise<number> {
   let afterId = 0;
   let mirrored = 0;
   for (;;) {
@@ -27,10 +34,10 @@ export async function mirrorColumnCounts(db: Queryable, redis: Redis, keys: Redi
 }
 
 /** Declares the mirrored counts fresh for `ttlMs`, as the relay would while caught up. */
-export function publishBenchHeartbeat(redis: Redis, keys: RedisKeys, ttlMs: number): Promise<void> {
+export function publishBenchHeartbeat(redis: RedisClient, keys: RedisKeys, ttlMs: number): Promise<void> {
   return publishHeartbeat(redis, keys, ttlMs, { worker: `bench:${process.pid}`, lagMs: 0, backlog: 0, at: new Date().toISOString() });
 }
 
-export function withdrawBenchHeartbeat(redis: Redis, keys: RedisKeys): Promise<void> {
+export function withdrawBenchHeartbeat(redis: RedisClient, keys: RedisKeys): Promise<void> {
   return withdrawHeartbeat(redis, keys);
 }

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
 import { Redis } from 'ioredis';
 import { deleteKeysUnder } from '../../packages/cache/src/prefix-keys.js';
+import type { RedisClient } from '../../packages/cache/src/redis-client.js';
 import { defineScripts } from '../../packages/cache/src/scripts.js';
 import { redisKeys, type RedisKeys } from '../../packages/cache/src/keys.js';
 import { TEST_REDIS_URL } from './environment.js';
@@ -20,8 +21,8 @@ export function uniquePrefix(): string {
   return `tally-test:${randomBytes(5).toString('hex')}:`;
 }
 
-/** Deletes every key under `prefix` (BullMQ's and the relay's keys start with it too). */
-export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
+/** Deletes every key under `prefix` (BullMQ's and the relay's keys start with it too), on every master of a cluster. */
+export async function deletePrefix(redis: RedisClient, prefix: string): Promise<void> {
   await deleteKeysUnder(redis, prefix);
 }
 

@@ -4,8 +4,7 @@
 // forget_books_counts) can be queued again under the same id.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { BACKFILL_ALL_JOB_ID, backfillJobId, type BackfillJobData } from '@tally/cache';
+import { BACKFILL_ALL_JOB_ID, backfillJobId, type BackfillJobData, type RedisClient } from '@tally/cache';
 import type { ApiMetrics } from './metrics.js';
 
 export const BACKFILL_JOB_NAME = 'backfill';
@@ -20,7 +19,7 @@ const JOB_OPTIONS = {
 export class BackfillRequests {
   constructor(
     private readonly queue: Queue<BackfillJobData>,
-    private readonly connection: Redis,
+    private readonly connection: RedisClient,
     private readonly metrics: ApiMetrics,
     private readonly log: FastifyBaseLogger,
   ) {}

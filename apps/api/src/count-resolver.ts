@@ -7,10 +7,9 @@
 //            column is computed and the next request is cheap again.
 // Callers run it concurrently with the page query, so it adds no serial latency.
 import { performance } from 'node:perf_hooks';
-import type { Redis } from 'ioredis';
 import type { CountSource } from '@tally/config';
 import { countAllBooks, countAuthors, countBooks, readColumnCount, sumColumnCounts, type ColumnCount, type Queryable } from '@tally/db';
-import { readMirroredCount, type RedisKeys } from '@tally/cache';
+import { readMirroredCount, type RedisClient, type RedisKeys } from '@tally/cache';
 import type { BackfillRequests } from './backfill-requests.js';
 import { ApiError } from './errors.js';
 import type { HeartbeatWatch } from './heartbeat-watch.js';
@@ -29,7 +28,7 @@ export interface AuthorBooksCount extends ResolvedCount {
 
 export interface CountResolverOptions {
   db: Queryable;
-  redis: Redis;
+  redis: RedisClient;
   keys: RedisKeys;
   heartbeat: HeartbeatWatch;
   backfill: BackfillRequests;

@@ -7,8 +7,7 @@
 // withdrawn early (Redis lost data and is being rebuilt) is noticed within one poll interval; in
 // that window a count is only served when Redis still holds it, i.e. it was not lost.
 import { performance } from 'node:perf_hooks';
-import type { Redis } from 'ioredis';
-import { heartbeatTtlMs, type RedisKeys } from '@tally/cache';
+import { heartbeatTtlMs, type RedisClient, type RedisKeys } from '@tally/cache';
 
 export class HeartbeatWatch {
   private freshUntil = 0;
@@ -16,7 +15,7 @@ export class HeartbeatWatch {
   private polling: Promise<void> | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly intervalMs: number,
   ) {}

@@ -1,12 +1,11 @@
 // Reads a chunk of authors' counts from all three places, in the order count-agreement.ts needs.
-import { readMirroredCount, type RedisKeys } from '@tally/cache';
+import { readMirroredCount, type RedisClient, type RedisKeys } from '@tally/cache';
 import { authorsWithPendingChanges, compareCounts, type Queryable } from '@tally/db';
-import type { Redis } from 'ioredis';
 import type { AuthorCounts } from './count-agreement.js';
 
 export async function readAuthorCounts(
   db: Queryable,
-  redis: Redis,
+  redis: RedisClient,
   keys: RedisKeys,
   page: { afterId: number; limit: number },
 ): Promise<AuthorCounts[]> {

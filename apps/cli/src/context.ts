@@ -3,15 +3,14 @@
 // failures become CliErrors that name the service and its URL with the password masked.
 import { ConfigError, loadConfig, type Config } from '@tally/config';
 import { createPool, PgErrorCode, pgErrorCode, redact, type Pool } from '@tally/db';
-import { createRedis, redisKeys, type RedisKeys } from '@tally/cache';
-import type { Redis } from 'ioredis';
+import { createRedis, redisKeys, type RedisClient, type RedisKeys } from '@tally/cache';
 import { CliError, reasonOf } from './errors.js';
 import { Output } from './output.js';
 
 export class CliContext {
   readonly keys: RedisKeys;
   private pool: Pool | undefined;
-  private redisConnection: Redis | undefined;
+  private redisConnection: RedisClient | undefined;
 
   constructor(
     readonly config: Config,
@@ -46,7 +45,7 @@ export class CliContext {
     return pool;
   }
 
-  async redis(): Promise<Redis> {
+  async redis(): Promise<RedisClient> {
     if (this.redisConnection) return this.redisConnection;
     const url = this.config.redisUrl;
     let lastError: Error | undefined;

@@ -41,6 +41,9 @@ function describeEpoch(epoch: CacheEpoch, serverRunId: string): string {
     case 'missing':
       return 'the epoch key is missing (FLUSHALL, or a restart without persistence)';
     case 'final':
+      if (epoch.runId === serverRunId) {
+        return 'a Redis Cluster master restarted or was replaced since the last full re-mirror (its run_id changed)';
+      }
       return `the epoch names Redis run ${epoch.runId} but the server is now run ${serverRunId} (it restarted)`;
     case 'unreadable':
       return `the epoch key holds an unexpected value ${JSON.stringify(epoch.value.slice(0, 80))}`;

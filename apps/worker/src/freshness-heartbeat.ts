@@ -54,7 +54,7 @@ export function createFreshnessHeartbeat(context: RelayContext, options: Freshne
     try {
       // Redis' clock first, the lag second: the expiry is then never later than the oldest
       // waiting change's age allows, whatever happens to the clocks of the other hosts.
-      const measuredAt = await readServerTimeMs(context.redis);
+      const measuredAt = await readServerTimeMs(context.redis, context.keys);
       const backlog = await readOutboxBacklog(context.pool);
       metrics.outboxBacklog.set(backlog.pending);
       metrics.outboxOldestPendingSeconds.set(backlog.oldestAgeMs / 1000);

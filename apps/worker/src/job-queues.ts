@@ -3,11 +3,13 @@
 // it (FLUSHALL, a restart without persistence), so the scheduler is checked again periodically,
 // not only at boot. Jobs are idempotent (exact refreshes, version-guarded writes): a stalled job
 // that runs twice is harmless.
+import { isClusterUrl } from '@tally/config';
 import {
   BACKFILL_QUEUE,
   JOB_OPTIONS,
   RECONCILE_QUEUE,
   RECONCILE_SCHEDULER_ID,
+  createRedis,
   redisOptionsFor,
   type BackfillJobData,
   type ReconcileJobData,
@@ -53,7 +55,24 @@ const sleep = (ms: number) => new Promise<'timeout'>((resolve) => setTimeout(() 
 export function startJobQueues(context: RelayContext, options: JobQueuesOptions): JobQueues {
   const { logger, metrics } = options;
   const queueRole = redisOptionsFor('queue');
-  const connection: BullRedisOptions = { ...queueRole, url: options.redisUrl, retryStrategy: queueRole.retryStrategy ?? undefined };
+  // BullMQ opens its own connections from options for one server, but takes a Redis Cluster only
+  // as a client: it shares it (and duplicates it for the workers' blocking reads), and we close it.
+  let clusterErrorLogged = false;
+  const cluster = isClusterUrl(options.redisUrl)
+    ? createRedis(options.redisUrl, 'queue', {
+        connectionName: 'tally-worker-queues',
+        onError: (error) => {
+          if (!clusterErrorLogged) logger.warn({ err: error }, 'BullMQ Redis Cluster connection error; ioredis reconnects by itself');
+          clusterErrorLogged = true;
+        },
+      })
+    : undefined;
+  cluster?.on('ready', () => (clusterErrorLogged = false));
+  const connection: BullRedisOptions | NonNullable<typeof cluster> = cluster ?? {
+    ...queueRole,
+    url: options.redisUrl,
+    retryStrategy: queueRole.retryStrategy ?? undefined,
+  };
   const prefix = options.keys.bullPrefix;
   const queueOptions = { connection, prefix, defaultJobOptions: JOB_OPTIONS };
   const backfill = new Queue<BackfillJobData, BackfillResult, string>(BACKFILL_QUEUE, queueOptions);
@@ -177,6 +196,7 @@ export function startJobQueues(context: RelayContext, options: JobQueuesOptions)
       aborting.abort();
       const results = await Promise.allSettled([closeWorker(backfillWorker), closeWorker(reconcileWorker)]);
       results.push(...(await Promise.allSettled([backfill.close(), reconcile.close()])));
+      cluster?.disconnect();
       const failed = results.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
       if (failed.length > 0) throw new AggregateError(failed, 'closing the BullMQ queues failed');
     },

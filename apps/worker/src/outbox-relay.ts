@@ -2,14 +2,13 @@
 // the rows by committing, in that order. Redis failing rolls the transaction back and the rows
 // stay for the next attempt; a crash after the Redis write replays it later, which the
 // version-guarded script turns into a no-op. At-least-once, never backwards.
-import { mirrorCounts, type CountChange, type MirrorResult, type RedisKeys } from '@tally/cache';
+import { mirrorCounts, type CountChange, type MirrorResult, type RedisClient, type RedisKeys } from '@tally/cache';
 import { claimOutboxBatch, withTransaction, type ClaimedAuthor, type Pool } from '@tally/db';
-import type { Redis } from 'ioredis';
 
 export interface RelayContext {
   pool: Pool;
-  /** A connection with the count scripts defined (createRedis does that). */
-  redis: Redis;
+  /** A connection with the count scripts defined (createRedis does that): one server or a cluster. */
+  redis: RedisClient;
   keys: RedisKeys;
 }
 

@@ -9,7 +9,7 @@ import {
   commitEpoch,
   extendEpochRebuild,
   mirrorCounts,
-  readServerRunId,
+  readServerIdentity,
   withdrawHeartbeat,
 } from '@tally/cache';
 import { readColumnCounts } from '@tally/db';
@@ -49,9 +49,9 @@ export async function rebuildCache(context: RelayContext, options: RebuildOption
   const chunkSize = options.chunkSize ?? 1000;
   const markerTtlMs = options.markerTtlMs ?? 30_000;
   const { redis, keys } = context;
-  // Read before any write: if Redis restarts during the rebuild, the committed epoch names the old
-  // server and the next check rebuilds again.
-  const runId = await readServerRunId(redis);
+  // Read before any write: if Redis (on a cluster, any master) restarts during the rebuild, the
+  // committed epoch names the old server and the next check rebuilds again.
+  const server = await readServerIdentity(redis, keys);
   const token = randomUUID();
   await withdrawHeartbeat(redis, keys);
   await beginEpochRebuild(redis, keys, token, markerTtlMs);
@@ -61,7 +61,7 @@ export async function rebuildCache(context: RelayContext, options: RebuildOption
   try {
     if (await mirrorEveryAuthor(context, token, progress, { ...options, chunkSize, markerTtlMs })) {
       const orphansRemoved = await removeOrphanKeys(context);
-      return result(await commitEpoch(redis, keys, token, runId), orphansRemoved);
+      return result(await commitEpoch(redis, keys, token, server), orphansRemoved);
     }
   } catch (error) {
     await abandonEpochRebuild(redis, keys, token).catch(() => {});

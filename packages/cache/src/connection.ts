@@ -1,6 +1,11 @@
 // One place that decides how each part of the service talks to Redis. The defaults of ioredis
 // wait (offline queue, 20 retries, no timeouts); each role below says what it needs instead.
-import { Redis, type RedisOptions } from 'ioredis';
+// REDIS_URL names one server or a Redis Cluster (see parseRedisUrl in @tally/config); a cluster
+// gets the same role options for each of its node connections, plus the few that ioredis reads
+// only at the cluster's level (offline queue, reconnection, lazy connect, redirections).
+import { parseRedisUrl, type RedisTarget } from '@tally/config';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import { defineScripts } from './scripts.js';
 
 export type RedisRole =
@@ -54,6 +59,25 @@ const roleOptions: Record<RedisRole, RedisOptions> = {
   },
 };
 
+/**
+ * How a cluster client retries a command whose node went away or answered CLUSTERDOWN/TRYAGAIN.
+ * ioredis retries up to maxRedirections times, retryDelayOnFailover apart (by default 16 x 100 ms);
+ * the roles that must fail fast give up after a few short tries, as they do on one server.
+ */
+const failFastInCluster: Partial<ClusterOptions> = {
+  maxRedirections: 4,
+  retryDelayOnFailover: 20,
+  retryDelayOnClusterDown: 20,
+  retryDelayOnTryAgain: 20,
+};
+const clusterRoleOptions: Record<RedisRole, Partial<ClusterOptions>> = {
+  api: failFastInCluster,
+  relay: {},
+  queue: {},
+  producer: failFastInCluster,
+  tool: {},
+};
+
 export interface CreateRedisOptions {
   /** Shown by CLIENT LIST, so operators can tell the API, relay and CLI apart. */
   connectionName?: string;
@@ -63,15 +87,52 @@ export interface CreateRedisOptions {
   overrides?: RedisOptions;
 }
 
-/** A connection configured for its role, with the service's Lua scripts defined on it. */
-export function createRedis(url: string, role: RedisRole, options: CreateRedisOptions): Redis {
-  const redis = new Redis(url, {
+/**
+ * A connection configured for its role, with the service's Lua scripts defined on it: a `Redis`
+ * for a `redis://` URL, a `Cluster` for a `redis+cluster://` one.
+ */
+export function createRedis(url: string, role: RedisRole, options: CreateRedisOptions): RedisClient {
+  const target = parseRedisUrl(url);
+  const client = target.kind === 'cluster' ? createCluster(target, role, options) : createServer(target.url, role, options);
+  client.on('error', options.onError);
+  return defineScripts(client);
+}
+
+function createServer(url: string, role: RedisRole, options: CreateRedisOptions): Redis {
+  return new Redis(url, {
     ...roleOptions[role],
     ...(options.connectionName ? { connectionName: options.connectionName } : {}),
     ...options.overrides,
   });
-  redis.on('error', options.onError);
-  return defineScripts(redis);
+}
+
+function createCluster(target: Extract<RedisTarget, { kind: 'cluster' }>, role: RedisRole, options: CreateRedisOptions): Cluster {
+  // Options that ioredis ignores (or forbids) per node are lifted to the cluster's level; the
+  // address options are dropped, since the nodes come from the URL and then from the cluster.
+  const {
+    enableOfflineQueue,
+    retryStrategy,
+    lazyConnect,
+    host: _host,
+    port: _port,
+    path: _path,
+    sentinels: _sentinels,
+    readOnly: _readOnly,
+    ...nodeOptions
+  } = { ...roleOptions[role], ...options.overrides };
+  return new Cluster(target.nodes, {
+    ...clusterRoleOptions[role],
+    ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+    ...(retryStrategy === undefined ? {} : { clusterRetryStrategy: retryStrategy }),
+    ...(lazyConnect === undefined ? {} : { lazyConnect }),
+    redisOptions: {
+      ...nodeOptions,
+      ...(target.username === undefined ? {} : { username: target.username }),
+      ...(target.password === undefined ? {} : { password: target.password }),
+      ...(target.tls ? { tls: {} } : {}),
+      ...(options.connectionName ? { connectionName: options.connectionName } : {}),
+    },
+  });
 }
 
 /** The options of a role, for libraries that build their own connections (BullMQ). */

@@ -1,7 +1,8 @@
 // Reading and writing the mirrored counts. Every write is version-guarded in Lua, so writers may
 // race, replay and reorder without ever moving a count backwards.
-import type { Redis } from 'ioredis';
 import type { RedisKeys } from './keys.js';
+import { pipelineByNode } from './node-pipelines.js';
+import type { RedisClient } from './redis-client.js';
 
 export interface MirroredCount {
   booksCount: number;
@@ -26,27 +27,29 @@ export interface MirrorResult {
 const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
 
 /** The author's mirrored count, or undefined when Redis has no (well-formed) entry for it. */
-export async function readMirroredCount(redis: Redis, keys: RedisKeys, authorId: number): Promise<MirroredCount | undefined> {
+export async function readMirroredCount(redis: RedisClient, keys: RedisKeys, authorId: number): Promise<MirroredCount | undefined> {
   const [booksCount, version] = await redis.hmget(keys.author(authorId), 'books_count', 'version');
   if (booksCount == null || version == null || !DECIMAL.test(booksCount) || !DECIMAL.test(version)) return undefined;
   return { booksCount: Number(booksCount), version: Number(version) };
 }
 
 /**
- * Applies changes in one pipelined round trip. Throws when any command failed, so a caller that
- * deletes outbox rows only after this resolves never acknowledges an unapplied change.
+ * Applies changes in one pipelined round trip (one per node on a cluster). Throws when any command
+ * failed, so a caller that deletes outbox rows only after this resolves never acknowledges an
+ * unapplied change.
  */
-export async function mirrorCounts(redis: Redis, keys: RedisKeys, changes: readonly CountChange[]): Promise<MirrorResult> {
+export async function mirrorCounts(redis: RedisClient, keys: RedisKeys, changes: readonly CountChange[]): Promise<MirrorResult> {
   const result: MirrorResult = { written: 0, removed: 0, unchanged: 0 };
   if (changes.length === 0) return result;
-  const pipeline = redis.pipeline();
-  for (const change of changes) {
-    const key = keys.author(change.authorId);
-    if (change.booksCount === null) pipeline.tallyRemoveCount(key, String(change.version));
-    else pipeline.tallyMirrorCount(key, String(change.booksCount), String(change.version));
-  }
-  const replies = await pipeline.exec();
-  if (replies === null) throw new Error('Redis pipeline was discarded (connection closed mid-batch)');
+  const replies = await pipelineByNode(
+    redis,
+    changes.map((change) => keys.author(change.authorId)),
+    (pipeline, key, index) => {
+      const change = changes[index]!;
+      if (change.booksCount === null) pipeline.tallyRemoveCount(key, String(change.version));
+      else pipeline.tallyMirrorCount(key, String(change.booksCount), String(change.version));
+    },
+  );
   replies.forEach(([error, reply], index) => {
     if (error) throw new Error(`Redis refused the count of author ${changes[index]!.authorId}: ${error.message}`, { cause: error });
     if (reply !== 1) result.unchanged += 1;

@@ -1,8 +1,8 @@
 // The relay's promise that Redis counts are fresh. The key exists only while the relay is caught
 // up, and expires at the moment its counts could be older than the staleness budget; readers
 // compare nothing across clocks, they only ask whether the key is still alive.
-import type { Redis } from 'ioredis';
 import type { RedisKeys } from './keys.js';
+import type { RedisClient } from './redis-client.js';
 
 export interface HeartbeatDetails {
   /** Which worker wrote it, host:pid. */
@@ -19,7 +19,7 @@ export interface HeartbeatDetails {
  * Declares Redis fresh for `ttlMs` more milliseconds. A relay that is `lagMs` behind passes
  * stalenessMs - lagMs; a non-positive TTL withdraws the promise instead.
  */
-export async function publishHeartbeat(redis: Redis, keys: RedisKeys, ttlMs: number, details: HeartbeatDetails): Promise<void> {
+export async function publishHeartbeat(redis: RedisClient, keys: RedisKeys, ttlMs: number, details: HeartbeatDetails): Promise<void> {
   if (ttlMs <= 0) {
     await redis.del(keys.relayHeartbeat);
     return;
@@ -28,19 +28,19 @@ export async function publishHeartbeat(redis: Redis, keys: RedisKeys, ttlMs: num
 }
 
 /** Withdraws freshness at once, e.g. while Redis is being rebuilt after it lost data. */
-export async function withdrawHeartbeat(redis: Redis, keys: RedisKeys): Promise<void> {
+export async function withdrawHeartbeat(redis: RedisClient, keys: RedisKeys): Promise<void> {
   await redis.del(keys.relayHeartbeat);
 }
 
 /** Milliseconds the heartbeat has left; 0 when it is missing (relay down, behind or rebuilding). */
-export async function heartbeatTtlMs(redis: Redis, keys: RedisKeys): Promise<number> {
+export async function heartbeatTtlMs(redis: RedisClient, keys: RedisKeys): Promise<number> {
   const ttl = await redis.pttl(keys.relayHeartbeat);
   return ttl > 0 ? ttl : 0;
 }
 
 /** The heartbeat's details and remaining time, for operators; undefined when missing. */
 export async function readHeartbeat(
-  redis: Redis,
+  redis: RedisClient,
   keys: RedisKeys,
 ): Promise<(HeartbeatDetails & { ttlMs: number }) | undefined> {
   const [[, value], [, ttl]] = (await redis.multi().get(keys.relayHeartbeat).pttl(keys.relayHeartbeat).exec()) as [

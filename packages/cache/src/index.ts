@@ -8,3 +8,6 @@ export * from './keys.js';
 export { defineScripts } from './scripts.js';
 export * from './queues.js';
 export * from './prefix-keys.js';
+export * from './redis-client.js';
+export * from './scan-keys.js';
+export * from './node-pipelines.js';

@@ -1,7 +1,8 @@
 // Lua scripts live in ../lua as files; ioredis' defineCommand runs them by EVALSHA and falls back
 // to EVAL when a restarted Redis has forgotten them.
 import { readFileSync } from 'node:fs';
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 
 function lua(name: string): string {
   return readFileSync(new URL(`../lua/${name}.lua`, import.meta.url), 'utf8');
@@ -21,8 +22,8 @@ const definitions = {
   tallyRemoveCount: { numberOfKeys: 1, lua: lua('remove-count') },
 } as const;
 
-/** Registers the service's scripts on a connection (idempotent). */
-export function defineScripts(redis: Redis): Redis {
+/** Registers the service's scripts on a connection, one server or a cluster (idempotent). */
+export function defineScripts<Client extends RedisClient>(redis: Client): Client {
   for (const [name, definition] of Object.entries(definitions)) {
     if (!(name in redis)) redis.defineCommand(name, definition);
   }

@@ -2,6 +2,9 @@
 // schema, then handed to the rest of the code as a typed, frozen object.
 import envSchema from 'env-schema';
 import { Type, type Static } from 'typebox';
+import { parseRedisUrl, RedisUrlError } from './redis-url.js';
+
+export * from './redis-url.js';
 
 export const COUNT_SOURCES = ['redis', 'column', 'count'] as const;
 export type CountSource = (typeof COUNT_SOURCES)[number];
@@ -13,7 +16,7 @@ const port = (fallback: number) => Type.Integer({ minimum: 0, maximum: 65535, de
 
 const EnvSchema = Type.Object({
   DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://', default: 'postgres://postgres@127.0.0.1:5432/tally' }),
-  REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379/0' }),
+  REDIS_URL: Type.String({ pattern: '^rediss?(\\+cluster)?://', default: 'redis://127.0.0.1:6379/0' }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
   PORT: port(3000),
   WORKER_PORT: port(3001),
@@ -32,6 +35,7 @@ type Env = Static<typeof EnvSchema>;
 
 export interface Config {
   readonly databaseUrl: string;
+  /** One server (`redis://`, `rediss://`) or a Redis Cluster (`redis+cluster://host:port,...`); see parseRedisUrl. */
   readonly redisUrl: string;
   readonly host: string;
   readonly port: number;
@@ -88,6 +92,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const issues = (error as { errors?: AjvIssue[] }).errors ?? [];
     const lines = issues.length > 0 ? issues.map((issue) => describe(issue, present)) : [String(error)];
     throw new ConfigError(`Invalid configuration:\n  - ${[...new Set(lines)].join('\n  - ')}`, { cause: error });
+  }
+  try {
+    parseRedisUrl(parsed.REDIS_URL);
+  } catch (error) {
+    if (!(error instanceof RedisUrlError)) throw error;
+    throw new ConfigError(`Invalid configuration:\n  - ${error.message}`, { cause: error });
   }
   const countSources = [...new Set(parsed.COUNT_SOURCES.split(','))] as CountSource[];
   return Object.freeze({

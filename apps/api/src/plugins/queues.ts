@@ -3,14 +3,14 @@
 // Redis outage makes `add` fail fast instead of piling up behind HTTP requests.
 import fp from 'fastify-plugin';
 import { Queue } from 'bullmq';
-import type { Redis, RedisOptions } from 'ioredis';
-import { BACKFILL_QUEUE, RECONCILE_QUEUE, createRedis, redisKeys, type BackfillJobData } from '@tally/cache';
+import type { RedisOptions } from 'ioredis';
+import { BACKFILL_QUEUE, RECONCILE_QUEUE, createRedis, redisKeys, type BackfillJobData, type RedisClient } from '@tally/cache';
 import { BackfillRequests } from '../backfill-requests.js';
 import { logThrottled } from '../log-throttle.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    queues: { backfill: Queue<BackfillJobData>; reconcile: Queue; connection: Redis };
+    queues: { backfill: Queue<BackfillJobData>; reconcile: Queue; connection: RedisClient };
     backfill: BackfillRequests;
   }
 }

@@ -2,14 +2,14 @@
 // timeout, so a dead or hung Redis costs a request at most that before the column answers), and
 // the watch on the worker's heartbeat that decides whether Redis counts may be served at all.
 import fp from 'fastify-plugin';
-import type { Redis, RedisOptions } from 'ioredis';
-import { createRedis, redisKeys, type RedisKeys } from '@tally/cache';
+import type { RedisOptions } from 'ioredis';
+import { createRedis, redisKeys, type RedisClient, type RedisKeys } from '@tally/cache';
 import { HeartbeatWatch } from '../heartbeat-watch.js';
 import { logThrottled } from '../log-throttle.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    redis: Redis;
+    redis: RedisClient;
     redisKeys: RedisKeys;
     heartbeat: HeartbeatWatch;
   }
@@ -25,7 +25,7 @@ export interface RedisPluginOptions {
 const CONNECT_WAIT_MS = 1000;
 
 /** Resolves when the connection is ready or after `timeoutMs`, whichever comes first. */
-function readyOrTimeout(redis: Redis, timeoutMs: number): Promise<void> {
+function readyOrTimeout(redis: RedisClient, timeoutMs: number): Promise<void> {
   if (redis.status === 'ready') return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
@@ -47,7 +47,8 @@ export default fp<RedisPluginOptions>(
       ...(options.overrides ? { overrides: options.overrides } : {}),
     });
     const heartbeat = new HeartbeatWatch(redis, keys, options.heartbeatIntervalMs);
-    app.decorate('redis', redis);
+    // Explicit: inferred from the union, fastify's decorate type would narrow to one member.
+    app.decorate<RedisClient, 'redis'>('redis', redis);
     app.decorate('redisKeys', keys);
     app.decorate('heartbeat', heartbeat);
     app.addHook('onReady', async () => {

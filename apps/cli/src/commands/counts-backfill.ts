@@ -2,7 +2,8 @@
 // the deduplicated backfill job for the worker; --inline runs the worker's backfill in this process;
 // --wait enqueues a job of its own and follows the worker's progress until it finishes.
 import { randomUUID } from 'node:crypto';
-import { BACKFILL_ALL_JOB_ID, BACKFILL_QUEUE, redisOptionsFor, type BackfillJobData } from '@tally/cache';
+import { isClusterUrl } from '@tally/config';
+import { BACKFILL_ALL_JOB_ID, BACKFILL_QUEUE, createRedis, redisOptionsFor, type BackfillJobData } from '@tally/cache';
 import { runBackfill, type BackfillProgress, type BackfillResult } from '@tally/worker';
 import { Queue, QueueEvents } from 'bullmq';
 import type { CliContext } from '../context.js';
@@ -60,9 +61,12 @@ async function enqueueAndWait(context: CliContext, timeoutMs: number): Promise<B
   const prefix = context.keys.bullPrefix;
   // Its own job id: waiting on the shared one could attach to a job that finished and was removed.
   const jobId = `cli-${randomUUID()}`;
-  // QueueEvents blocks on its own connection; BullMQ's option type has no null retryStrategy.
+  // QueueEvents blocks on its own connection; BullMQ's option type has no null retryStrategy. A
+  // Redis Cluster is handed to BullMQ as a client of its own, closed below.
   const role = redisOptionsFor('queue');
-  const connection = { ...role, url: context.config.redisUrl, retryStrategy: role.retryStrategy ?? undefined };
+  const url = context.config.redisUrl;
+  const eventsCluster = isClusterUrl(url) ? createRedis(url, 'queue', { connectionName: 'tally-cli-events', onError: () => {} }) : undefined;
+  const connection = eventsCluster ?? { ...role, url, retryStrategy: role.retryStrategy ?? undefined };
   const events = new QueueEvents(BACKFILL_QUEUE, { connection, prefix });
   const queue = new Queue<BackfillJobData, BackfillResult>(BACKFILL_QUEUE, { connection: redis, prefix });
   const progress = context.output.progress('authors', 0);
@@ -92,6 +96,7 @@ async function enqueueAndWait(context: CliContext, timeoutMs: number): Promise<B
   } finally {
     progress.stop();
     await Promise.allSettled([queue.close(), events.close()]);
+    eventsCluster?.disconnect();
   }
 }
 

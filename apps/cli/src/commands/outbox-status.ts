@@ -1,6 +1,6 @@
 // `tally outbox status`: how far the relay is behind (backlog, oldest change), whether the API may
 // serve Redis counts (heartbeat), which workers are alive, and the BullMQ queues.
-import { readHeartbeat } from '@tally/cache';
+import { readHeartbeat, scanKeys } from '@tally/cache';
 import { readOutboxBacklog } from '@tally/db';
 import type { CliContext } from '../context.js';
 import { readQueueCounts, type JobCounts } from '../queue-counts.js';
@@ -26,10 +26,9 @@ export interface OutboxStatus {
 async function workersSeen(context: CliContext): Promise<WorkerSeen[]> {
   const redis = await context.redis();
   const workers: WorkerSeen[] = [];
-  let cursor = '0';
-  // Bounded: one live key per worker process, scanned in pages.
-  for (let page = 0; page < 1000; page += 1) {
-    const [next, found] = await redis.scan(cursor, 'MATCH', context.keys.workerPattern, 'COUNT', 500);
+  let pages = 0;
+  // One live key per worker process, scanned in pages on every master; bounded all the same.
+  for await (const found of scanKeys(redis, context.keys.workerPattern, { count: 500 })) {
     for (const key of found) {
       const [value, ttl] = await Promise.all([redis.get(key), redis.pttl(key)]);
       if (value === null) continue;
@@ -41,8 +40,8 @@ async function workersSeen(context: CliContext): Promise<WorkerSeen[]> {
       }
       workers.push({ id: key.slice(context.keys.worker('').length), ttlMs: Math.max(ttl, 0), details });
     }
-    cursor = next;
-    if (cursor === '0') break;
+    pages += 1;
+    if (pages >= 1000) break;
   }
   return workers.sort((a, b) => a.id.localeCompare(b.id));
 }

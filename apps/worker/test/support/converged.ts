@@ -2,14 +2,13 @@
 // column, not computed yet, has no Redis key), nothing left in the outbox, and no Redis key for
 // an author that does not exist. Waits (bounded) because
 // the worker converges asynchronously.
-import { readMirroredCount, type RedisKeys } from '@tally/cache';
+import { readMirroredCount, scanKeys, type RedisClient, type RedisKeys } from '@tally/cache';
 import type { Pool } from '@tally/db';
-import type { Redis } from 'ioredis';
 import { deletePrefix } from '../../../../test/support/redis.js';
 
 export interface ConvergenceTarget {
   pool: Pool;
-  redis: Redis;
+  redis: RedisClient;
   keys: RedisKeys;
 }
 
@@ -37,15 +36,13 @@ export async function divergences({ pool, redis, keys }: ConvergenceTarget): Pro
     }
   });
   const existing = new Set(rows.map((row) => row.id));
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', keys.authorPattern, 'COUNT', 1000);
-    cursor = next;
+  // Every master of a cluster: a SCAN sent to the cluster client would see one node only.
+  for await (const found of scanKeys(redis, keys.authorPattern)) {
     for (const key of found) {
       const authorId = keys.authorIdOf(key);
       if (authorId !== undefined && !existing.has(authorId)) problems.push(`Redis key ${key} of a missing author`);
     }
-  } while (cursor !== '0');
+  }
   return problems;
 }
 
