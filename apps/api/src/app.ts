@@ -1,7 +1,7 @@
 // The API as a Fastify plugin that never listens: server.ts adds logging, timeouts, graceful close
 // and listen(); tests build the same app and call inject() or listen on a port of their own.
 // Plugins own their resources (pool, Redis connections, queues) and release them on close.
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { RedisOptions } from 'ioredis';
@@ -91,8 +91,15 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
     logger: logger ?? false,
     trustProxy: config.trustProxy,
     bodyLimit: appOptions.bodyLimit ?? DEFAULT_BODY_LIMIT,
-    // DRF routers end paths with a slash; accept both spellings.
-    routerOptions: { ignoreTrailingSlash: true },
+    // DRF routers end paths with a slash; accept both spellings. Long path parameters are ids
+    // beyond any bigint: let the id check answer 404, not Fastify's 414.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
+    // A URL Fastify cannot decode (%E0, %ZZ) names no resource: DRF's 404, not Fastify's shape.
+    frameworkErrors: (error, _request, reply) => {
+      const plain = reply as unknown as FastifyReply;
+      if (error.code === 'FST_ERR_BAD_URL') void plain.code(404).send({ detail: 'Not found.' });
+      else void plain.code(error.statusCode ?? 400).send({ detail: error.message });
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
   try {
     await app.register(tallyApi, { config, ...appOptions });

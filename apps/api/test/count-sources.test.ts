@@ -268,4 +268,24 @@ describe('counts follow writes', () => {
     expect(after.body.count).toBe(3);
     expect(after.source).toBe('column');
   });
+
+  it('refuses a deep page past an exact count without reading rows, but serves one a lagging Redis count hides', async () => {
+    const api = await buildApi();
+    const { id } = await authorWithBooks(db.pool, 'Deep', 10_250);
+    // page 102 of 100 starts at row 10,100: past the deep-offset threshold, so the count comes first.
+    const deep = await page(api, `/authors/${id}/books?page_size=100&page=102`);
+    expect(deep.body.results).toHaveLength(100);
+    expect(deep.source).toBe('column');
+    const pastEnd = await api.inject({ method: 'GET', url: `/books?page=400000000000` });
+    expect(pastEnd.statusCode).toBe(404);
+    expect(pastEnd.json()).toEqual({ detail: 'Invalid page.' });
+    // Redis says 10,000 (lagging); rows beyond it exist and are served after an exact recount.
+    await mirror(id, 10_000);
+    await freshWorker(api);
+    const hidden = await page(api, `/authors/${id}/books?page_size=100&page=102`);
+    expect(hidden.body.results).toHaveLength(100);
+    expect(hidden.body.count).toBeGreaterThanOrEqual(10_201);
+    const beyond = await api.inject({ method: 'GET', url: `/authors/${id}/books?page_size=100&page=104` });
+    expect(beyond.statusCode).toBe(404);
+  });
 });

@@ -87,6 +87,8 @@ describe('writes that succeed', () => {
     const { bookIds } = await authorWithBooks(db.pool, 'Ann', 1);
     const response = await send(api, { method: 'DELETE', url: `/books/${bookIds[0]}`, payload: 'x', headers: { 'content-type': 'text/plain' } });
     expect(response.status).toBe(204);
+    const malformed = await send(api, { method: 'DELETE', url: `/books/${bookIds[0]}`, payload: '{' });
+    expect(malformed.status).toBe(404);
   });
 });
 
@@ -235,13 +237,13 @@ describe('bad input is a 4xx in DRF shape and writes nothing', () => {
     expect(await tables()).toEqual(before);
   });
 
-  it.each(['abc', '0', '-1', '1.5', '1e3', '99999999999999999999999', '9223372036854775808', '%00'])(
+  it.each(['abc', '0', '-1', '1.5', '1e3', '99999999999999999999999', '9223372036854775808', '%00', '%E0', '%ZZ', '9'.repeat(500)])(
     'answers id %s in a path with 404 "Not found." on every method',
     async (id) => {
       const api = await buildApi();
       const before = await tables();
-      for (const url of [`/authors/${id}`, `/books/${id}`]) {
-        for (const method of ['GET', 'PATCH', 'DELETE'] as const) {
+      for (const url of [`/authors/${id}`, `/books/${id}`, `/authors/${id}/books`]) {
+        for (const method of url.endsWith('/books') ? (['GET'] as const) : (['GET', 'PATCH', 'DELETE'] as const)) {
           const response = await send(api, { method, url, ...(method === 'PATCH' ? { payload: '{"name": "x", "title": "x"}' } : {}) });
           expect(response.status, `${method} ${url}`).toBe(404);
           expect(response.body, `${method} ${url}`).toEqual({ detail: 'Not found.' });

@@ -38,6 +38,13 @@ export interface CountedPage<Row> {
 
 const lastPageOf = (count: number, pageSize: number): number => Math.max(1, Math.ceil(count / pageSize));
 
+/**
+ * Past this many rows an OFFSET page costs more than a count lookup (PostgreSQL walks every skipped
+ * row), so the count comes first, and a page an exact count puts past the end is refused without
+ * the page query: `?page=400000000000` must not be able to pin database connections.
+ */
+const DEEP_OFFSET = 10_000;
+
 /** The count the rows allow: exact where the list ends on this page, else at least what they prove. */
 function correctedCount(count: number, offset: number, rows: number, hasMore: boolean, reachesStart: boolean): number {
   if (!hasMore && reachesStart) return offset + rows;
@@ -69,6 +76,14 @@ async function pageNumberMode<Row extends { id: number }>(
       page = lastPageOf(counted.count, pageSize);
       rows = await list.page(pageSize + 1, (page - 1) * pageSize);
     }
+  } else if ((requested - 1) * pageSize > DEEP_OFFSET) {
+    page = requested;
+    const offset = (page - 1) * pageSize;
+    counted = found(await list.count(false));
+    // A Redis count may lag: ask an exact source before refusing rows that may exist.
+    if (offset >= counted.count && counted.source === 'redis') counted = found(await list.count(true));
+    if (offset >= counted.count) throw invalidPage();
+    rows = await list.page(pageSize + 1, offset);
   } else {
     page = requested;
     const [fetched, lookup] = await Promise.all([list.page(pageSize + 1, (page - 1) * pageSize), list.count(false)]);

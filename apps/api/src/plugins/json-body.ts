@@ -11,9 +11,9 @@ export interface JsonBodyOptions {
 export default fp<JsonBodyOptions>(
   async (app, options) => {
     app.removeAllContentTypeParsers();
-    app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: options.bodyLimit }, (_request, body, done) => {
+    app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: options.bodyLimit }, (request, body, done) => {
       const text = typeof body === 'string' ? body : body.toString('utf8');
-      if (text === '') {
+      if (text === '' || request.method === 'DELETE') {
         done(null, undefined);
         return;
       }
