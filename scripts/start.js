@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadConfig } from '../packages/config/dist/index.js';
+import { ConfigError, loadConfig, redactRedisUrl } from '../packages/config/dist/index.js';
 import { ensureDatabase, migrate, redact } from '../packages/db/dist/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -168,6 +168,6 @@ if (await waitUntilReady(`${base}/ready`, services.isStopping)) {
   say(`ready: API ${base}  docs ${base}/docs  worker health http://${displayHost(config.host)}:${config.workerPort}/health`);
   say('press Ctrl-C to stop');
 } else if (!services.isStopping()) {
-  complain(`the API at ${base} is not ready after ${READY_TIMEOUT_MS / 1000} s (${base}/ready): is Redis running at ${redact(config.redisUrl)}?`);
+  complain(`the API at ${base} is not ready after ${READY_TIMEOUT_MS / 1000} s (${base}/ready): is Redis running at ${redactRedisUrl(config.redisUrl)}?`);
 }
 process.exit(await services.finished());

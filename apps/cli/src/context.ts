@@ -1,7 +1,7 @@
 // What every command needs: the validated configuration, the output, and connections opened on
 // first use (a command that needs no Redis never fails because Redis is down). Connection
 // failures become CliErrors that name the service and its URL with the password masked.
-import { ConfigError, loadConfig, type Config } from '@tally/config';
+import { ConfigError, loadConfig, redactRedisUrl, type Config } from '@tally/config';
 import { createPool, PgErrorCode, pgErrorCode, redact, type Pool } from '@tally/db';
 import { createRedis, redisKeys, type RedisClient, type RedisKeys } from '@tally/cache';
 import { CliError, reasonOf } from './errors.js';
@@ -62,7 +62,7 @@ export class CliContext {
     } catch (error) {
       redis.disconnect();
       throw new CliError(
-        `Cannot connect to Redis at ${redact(url)}: ${reasonOf(lastError ?? error)}. ` +
+        `Cannot connect to Redis at ${redactRedisUrl(url)}: ${reasonOf(lastError ?? error)}. ` +
           'Check that Redis is running and that REDIS_URL points to it.',
         undefined,
         { cause: lastError ?? error },

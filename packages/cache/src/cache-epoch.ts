@@ -177,9 +177,10 @@ export type HeartbeatOutcome =
  * reads too (nodes on different hosts have different clocks).
  */
 export async function readServerTimeMs(redis: RedisClient, keys?: RedisKeys): Promise<number> {
-  const [seconds, micros] = isCluster(redis)
+  const [seconds, micros]: Array<string | number> = isCluster(redis)
     ? (await withEpochScripts(redis).tallyServerIdentity(relayKeyOf(keys, 'readServerTimeMs'))).slice(1)
     : await redis.time();
+  if (seconds === undefined || micros === undefined) throw new Error('Redis TIME answered without seconds and microseconds');
   return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
 }
 

@@ -56,6 +56,18 @@ function decode(part: string): string {
   }
 }
 
+/** REDIS_URL for messages and logs: the password replaced by `***`, one server or a cluster. */
+export function redactRedisUrl(url: string): string {
+  if (isClusterUrl(url)) return url.replace(/^([^:]+:\/\/[^:@/]*:)[^@/]*@/, '$1***@');
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '<unparseable URL>';
+  }
+}
+
 /** Reads REDIS_URL; throws a RedisUrlError that says what is wrong and how a valid value looks. */
 export function parseRedisUrl(url: string): RedisTarget {
   if (!isClusterUrl(url)) return { kind: 'single', url };

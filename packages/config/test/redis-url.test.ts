@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseRedisUrl } from '../src/index.js';
+import { ConfigError, loadConfig, parseRedisUrl, redactRedisUrl } from '../src/index.js';
 
 function configError(env: Record<string, string>): string {
   try {
@@ -55,6 +55,13 @@ describe('REDIS_URL naming one server or a Redis Cluster', () => {
 
   it('never echoes a cluster password in its error', () => {
     expect(configError({ REDIS_URL: 'redis+cluster://:hunter2@a:7000/5' })).not.toContain('hunter2');
+  });
+
+  it('masks the password when a URL is shown, for one server and for a cluster', () => {
+    expect(redactRedisUrl('redis+cluster://app:s3cret@a:7000,b:7001')).toBe('redis+cluster://app:***@a:7000,b:7001');
+    expect(redactRedisUrl('rediss+cluster://:s3cret@a:7000')).toBe('rediss+cluster://:***@a:7000');
+    expect(redactRedisUrl('redis+cluster://a:7000,b:7001')).toBe('redis+cluster://a:7000,b:7001');
+    expect(redactRedisUrl('redis://:s3cret@cache:6379/0')).toBe('redis://:***@cache:6379/0');
   });
 
   it('still refuses other schemes', () => {
