@@ -115,4 +115,26 @@ describe('Redis losing data under the worker', () => {
     expect(after.serverRunId).not.toBe(before.serverRunId);
     await waitFor('a healthy worker', () => worker!.health().status === 'ok');
   });
+
+  it('Redis out of memory (noeviction): changes wait in the outbox, the heartbeat lapses, and both recover', async () => {
+    worker = await startTestWorker(target(), { pollIntervalMs: 50 });
+    const [a] = await createAuthors(db.pool, 1);
+    await expectConverged(state());
+    await waitFor('a heartbeat', async () => (await redis.exists(keys.relayHeartbeat)) === 1);
+    await redis.config('SET', 'maxmemory', '1');
+    try {
+      await addBooks(db.pool, a!, 2);
+      // Every write is refused: the relay rolls back and keeps the outbox row; the heartbeat expires.
+      await waitFor('the heartbeat to lapse', async () => (await redis.exists(keys.relayHeartbeat)) === 0, 5000);
+      await waitFor('the worker to report it', () => worker!.health().heartbeatTtlMs === 0);
+      const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM tally.count_outbox');
+      expect(rows[0].n).toBeGreaterThan(0);
+      const errors = (await worker.metrics.errors.get()).values.find((value) => value.labels.kind === 'relay_redis');
+      expect(errors?.value).toBeGreaterThan(0);
+    } finally {
+      await redis.config('SET', 'maxmemory', '0');
+    }
+    await expectConverged(state());
+    await waitFor('the heartbeat to return', async () => (await redis.exists(keys.relayHeartbeat)) === 1);
+  });
 });

@@ -44,6 +44,20 @@ describe('version-guarded writes to Redis', () => {
     expect(redisKeys('tally:').author(42)).toBe('tally:author:42');
   });
 
+  it('replaces whatever blocks a key (another type, a version that is not a number) instead of failing every write', async () => {
+    await cache.redis.set(cache.keys.author(6), 'written by hand');
+    expect(await mirrorCounts(cache.redis, cache.keys, [{ authorId: 6, booksCount: 3, version: 4 }])).toMatchObject({ written: 1 });
+    expect(await cache.redis.hgetall(cache.keys.author(6))).toEqual({ books_count: '3', version: '4' });
+
+    await cache.redis.hset(cache.keys.author(7), 'books_count', '1', 'version', 'latest', 'note', 'x');
+    expect(await mirrorCounts(cache.redis, cache.keys, [{ authorId: 7, booksCount: 2, version: 1 }])).toMatchObject({ written: 1 });
+    expect(await cache.redis.hgetall(cache.keys.author(7))).toEqual({ books_count: '2', version: '1' });
+
+    await cache.redis.rpush(cache.keys.author(8), 'a list');
+    expect(await mirrorCounts(cache.redis, cache.keys, [{ authorId: 8, booksCount: null, version: 1 }])).toMatchObject({ removed: 1 });
+    expect(await cache.redis.exists(cache.keys.author(8))).toBe(0);
+  });
+
   it('ignores a malformed hash instead of serving it', async () => {
     await cache.redis.hset(cache.keys.author(5), 'books_count', 'lots', 'version', '1');
     expect(await readMirroredCount(cache.redis, cache.keys, 5)).toBeUndefined();
