@@ -2,8 +2,7 @@
 // port with cluster mode on and nothing persisted, joined with `redis-cli --cluster create`. The
 // shared server on 6379 is never touched. A node can be restarted (empty, same node id and slots,
 // from its nodes.conf) to rehearse a master that lost its data.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
