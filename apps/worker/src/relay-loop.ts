@@ -21,8 +21,11 @@ export type DrainReason = 'start' | 'notification' | 'listening' | 'reconnected'
 export interface RelayLoop {
   /** Drains now, or once more after the drain in progress; resolves when that drain ended. */
   drain(reason: DrainReason): Promise<void>;
-  /** performance.now() of the last drain that emptied the outbox; undefined before the first. */
-  readonly lastDrainedAt: number | undefined;
+  /**
+   * performance.now() of the last batch that committed or found the outbox empty: the relay is
+   * making progress (a long catch-up of full batches counts); undefined before the first.
+   */
+  readonly lastProgressAt: number | undefined;
   /** Stops after the batch in flight (its transaction commits or rolls back first). */
   stop(): Promise<void>;
 }
@@ -44,7 +47,7 @@ export interface RelayLoopOptions {
 export function createRelayLoop(context: RelayContext, options: RelayLoopOptions): RelayLoop {
   const { logger, metrics, batchSize, wakeup } = options;
   let stopped = false;
-  let lastDrainedAt: number | undefined;
+  let lastProgressAt: number | undefined;
   let failing = false;
   let followUp: NodeJS.Timeout | undefined;
 
@@ -60,6 +63,7 @@ export function createRelayLoop(context: RelayContext, options: RelayLoopOptions
       while (!stopped) {
         const batch = await relayOutboxBatch(context, batchSize);
         relayed += batch.rows;
+        lastProgressAt = performance.now();
         if (batch.rows > 0 && wakeup.held) await releaseWakeup();
         if (batch.rows > 0) {
           metrics.batches.inc();
@@ -71,7 +75,6 @@ export function createRelayLoop(context: RelayContext, options: RelayLoopOptions
           logger.debug({ rows: batch.rows, authors: batch.authors, written: batch.written, removed: batch.removed, unchanged: batch.unchanged }, 'relayed outbox batch');
         }
         if (batch.rows < batchSize) {
-          lastDrainedAt = performance.now();
           // Empty while writers were notifying: nothing can have slipped by, so wait here.
           if (wakeup.held || stopped) break;
           // Busy: writers are active, look again soon rather than make them notify.
@@ -130,8 +133,8 @@ export function createRelayLoop(context: RelayContext, options: RelayLoopOptions
       logger.trace({ reason }, 'drain requested');
       return task.run();
     },
-    get lastDrainedAt() {
-      return lastDrainedAt;
+    get lastProgressAt() {
+      return lastProgressAt;
     },
     async stop() {
       stopped = true;

@@ -47,7 +47,7 @@ export interface WorkerSettings {
   presenceTtlMs: number;
   listenerRetry: { initialMs: number; maxMs: number };
   listenerParanoidCheckMs: number;
-  /** Seconds without an emptied outbox before /health reports degraded. */
+  /** Milliseconds without relay progress (a batch committed, or the outbox found empty) before /health reports degraded. */
   maxDrainAgeMs: number;
   collectDefaultMetrics: boolean;
 }
@@ -97,7 +97,9 @@ export async function startWorker(
   const startedAt = performance.now();
   const keys = redisKeys(config.redisPrefix);
 
-  const pool = createPool(config.databaseUrl, { max: 4, applicationName: 'tally-worker' });
+  // Relay batches take milliseconds; backfill and reconcile chunks COUNT up to a few seconds. The
+  // timeouts are backstops: a stuck query or a vanished server fails the batch, which is retried.
+  const pool = createPool(config.databaseUrl, { max: 4, applicationName: 'tally-worker', statementTimeoutMs: 60_000, queryTimeoutMs: 65_000 });
   pool.on('error', (error) => logger.warn({ err: error }, 'an idle PostgreSQL connection failed; the pool replaces it'));
   let redisErrorLogged = false;
   const redis = createRedis(config.redisUrl, 'relay', {
@@ -178,10 +180,10 @@ export async function startWorker(
     const now = performance.now();
     const problems: string[] = [];
     const uptimeMs = now - startedAt;
-    const drainAgeMs = relay.lastDrainedAt === undefined ? undefined : now - relay.lastDrainedAt;
+    const drainAgeMs = relay.lastProgressAt === undefined ? undefined : now - relay.lastProgressAt;
     if (listener.state !== 'listening' && now - listener.stateSince > 5000) problems.push(`listener ${listener.state}`);
     if (redis.status !== 'ready') problems.push(`redis ${redis.status}`);
-    if ((drainAgeMs ?? uptimeMs) > settings.maxDrainAgeMs) problems.push('outbox not drained recently');
+    if ((drainAgeMs ?? uptimeMs) > settings.maxDrainAgeMs) problems.push('relay made no progress recently');
     return {
       status: problems.length === 0 ? 'ok' : 'degraded',
       problems,
@@ -210,8 +212,10 @@ export async function startWorker(
           logger.error({ err: error, step: name }, 'a shutdown step failed; continuing with the next');
         }
       };
-      await step('listener', () => listener.close());
+      // In parallel, so the slowest step (not their sum) counts against the 10 s a supervisor
+      // grants: a stopped relay refuses new drains, so the listener need not close first.
       await Promise.all([
+        step('listener', () => listener.close()),
         step('relay', () => relay.stop()),
         step('jobs', async () => jobs?.close()),
         step('cache guard', () => guard.stop()),

@@ -29,8 +29,17 @@ export interface PoolOptions {
   applicationName?: string;
   /** Fails a query that runs longer, server side, with SQLSTATE 57014. */
   statementTimeoutMs?: number;
+  /**
+   * Fails a query whose answer takes longer, client side: the backstop for a connection whose
+   * peer vanished without a reset (the server-side timeout never fires then).
+   */
+  queryTimeoutMs?: number;
   connectionTimeoutMs?: number;
 }
+
+// TCP keepalive probes start after 10 s idle instead of the OS default of 2 hours, so a connection
+// to a vanished server is noticed instead of waited on.
+const KEEP_ALIVE = { keepAlive: true, keepAliveInitialDelayMillis: 10_000 } as const;
 
 // Prepared statements always use their generic plan. Books are clustered by insertion time, so a
 // prolific author's rows sit together at the end of the primary key; a custom plan for that author
@@ -49,13 +58,24 @@ export function createPool(connectionString: string, options: PoolOptions = {}):
     application_name: options.applicationName ?? 'tally',
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 5000,
     ...(options.statementTimeoutMs === undefined ? {} : { statement_timeout: options.statementTimeoutMs }),
-    keepAlive: true,
+    ...(options.queryTimeoutMs === undefined ? {} : { query_timeout: options.queryTimeoutMs }),
+    ...KEEP_ALIVE,
   });
 }
 
-/** A single connection with the same parsing, for LISTEN, COPY and tests. */
-export function createClient(connectionString: string, applicationName = 'tally'): pg.Client {
-  return new pg.Client({ connectionString, types, application_name: applicationName, keepAlive: true });
+/** A single connection with the same parsing, for LISTEN, COPY, the relay's wake-up lock and tests. */
+export function createClient(
+  connectionString: string,
+  applicationName = 'tally',
+  options: Pick<PoolOptions, 'queryTimeoutMs'> = {},
+): pg.Client {
+  return new pg.Client({
+    connectionString,
+    types,
+    application_name: applicationName,
+    ...(options.queryTimeoutMs === undefined ? {} : { query_timeout: options.queryTimeoutMs }),
+    ...KEEP_ALIVE,
+  });
 }
 
 /** Runs `work` inside BEGIN/COMMIT on one pooled client, rolling back when it throws. */

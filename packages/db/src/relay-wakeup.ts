@@ -35,7 +35,8 @@ export function createRelayWakeupLock(connectionString: string, applicationName 
 
   const connection = async (): Promise<Client> => {
     if (client) return client;
-    const fresh = createClient(connectionString, applicationName);
+    // The lock wait is bounded by lock_timeout; anything slower is a dead connection.
+    const fresh = createClient(connectionString, applicationName, { queryTimeoutMs: 5000 });
     fresh.on('error', () => {
       held = false;
       if (client === fresh) client = undefined;
