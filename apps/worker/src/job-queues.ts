@@ -163,13 +163,19 @@ export function startJobQueues(context: RelayContext, options: JobQueuesOptions)
 
   const ensureScheduler = async () => {
     try {
-      if (await reconcile.getJobScheduler(RECONCILE_SCHEDULER_ID)) return;
+      // Re-upserting an unchanged scheduler would reschedule its next job on every check; a changed
+      // RECONCILE_INTERVAL_MS must take effect even though Redis kept the old scheduler (AOF).
+      const existing = await reconcile.getJobScheduler(RECONCILE_SCHEDULER_ID);
+      if (existing && Number(existing.every) === options.reconcileIntervalMs) return;
       await reconcile.upsertJobScheduler(
         RECONCILE_SCHEDULER_ID,
         { every: options.reconcileIntervalMs },
         { name: 'reconcile', data: {}, opts: { attempts: 3, backoff: JOB_OPTIONS.backoff, removeOnComplete: { count: 100 }, removeOnFail: { count: 1000 } } },
       );
-      logger.info({ everyMs: options.reconcileIntervalMs }, 'reconcile scheduler created');
+      logger.info(
+        { everyMs: options.reconcileIntervalMs, previousEveryMs: existing ? Number(existing.every) : undefined },
+        existing ? 'reconcile scheduler interval changed' : 'reconcile scheduler created',
+      );
     } catch (error) {
       metrics.errors.inc({ kind: 'scheduler' });
       logger.error({ err: error }, 'cannot check or create the reconcile scheduler; retrying later');

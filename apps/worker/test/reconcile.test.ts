@@ -1,7 +1,8 @@
 // Reconcile: finds counts that drifted behind the triggers' back and Redis hashes that are wrong,
 // repairs both (the column exactly, Redis only forward), and reports every drifting author.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mirrorCounts, readMirroredCount } from '@tally/cache';
+import { RECONCILE_QUEUE, RECONCILE_SCHEDULER_ID, mirrorCounts, readMirroredCount } from '@tally/cache';
+import { Queue } from 'bullmq';
 import { reconcileOnce, type ColumnDrift, type RunningWorker } from '@tally/worker';
 import { useTestDatabase } from '../../../test/support/database.js';
 import { useTestRedis } from '../../../test/support/redis.js';
@@ -80,5 +81,18 @@ describe('reconcile', () => {
       const found = (await worker!.metrics.driftFound.get()).values.find((value) => value.labels.where === 'column');
       return (found?.value ?? 0) >= 1;
     });
+  });
+
+  it('a changed RECONCILE_INTERVAL_MS replaces the scheduler Redis kept from the last run', async () => {
+    const queue = new Queue(RECONCILE_QUEUE, { connection: { url: cache.url }, prefix: cache.keys.bullPrefix });
+    try {
+      worker = await startTestWorker({ ...target(), reconcileIntervalMs: 60_000 }, { jobs: true });
+      await waitFor('the scheduler', async () => Number((await queue.getJobScheduler(RECONCILE_SCHEDULER_ID))?.every) === 60_000);
+      await worker.stop();
+      worker = await startTestWorker({ ...target(), reconcileIntervalMs: 5_000 }, { jobs: true });
+      await waitFor('the new interval', async () => Number((await queue.getJobScheduler(RECONCILE_SCHEDULER_ID))?.every) === 5_000);
+    } finally {
+      await queue.close();
+    }
   });
 });
