@@ -64,10 +64,17 @@ interface AjvIssue {
   message?: string;
 }
 
+/** A value as an error message may show it: no token, no password inside a URL. */
+function shownValue(variable: string, raw: string): string {
+  if (variable === 'API_TOKEN') return '<hidden>';
+  if (variable.endsWith('_URL')) return raw.replace(/^([^:/]*:\/\/[^:@/]*:)[^@]*@/, '$1***@');
+  return raw;
+}
+
 function describe(issue: AjvIssue, env: Record<string, string | undefined>): string {
   const variable = issue.instancePath?.replace(/^\//, '') || issue.params?.missingProperty || 'environment';
   const raw = env[variable];
-  const shown = raw === undefined ? '' : ` (got ${JSON.stringify(variable === 'API_TOKEN' ? '<hidden>' : raw)})`;
+  const shown = raw === undefined ? '' : ` (got ${JSON.stringify(shownValue(variable, raw))})`;
   return `${variable} ${issue.message ?? 'is invalid'}${shown}`;
 }
 

@@ -54,6 +54,12 @@ describe('configuration from the environment', () => {
     expect(message).not.toContain('short');
   });
 
+  it('never echoes a password from a bad URL', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgresql+asyncpg://app:S3cret@db/tally' })).toThrow(/DATABASE_URL/);
+    expect(() => loadConfig({ DATABASE_URL: 'postgresql+asyncpg://app:S3cret@db/tally' })).not.toThrow(/S3cret/);
+    expect(() => loadConfig({ DATABASE_URL: 'postgresql+asyncpg://app:S3cret@db/tally' })).toThrow(/app:\*\*\*@db/);
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '', API_TOKEN: '' })).toMatchObject({ port: 3000, apiToken: undefined });
   });
