@@ -1,11 +1,9 @@
 // Redis author keys whose author no longer exists: a removal lost to a Redis restart that replayed
 // an older AOF, or a key written by hand. Removed through the version-guarded script, so a key a
 // relay rewrote meanwhile for a live author (ids can be reused) survives.
-import { mirrorCounts, pipelineByNode, scanKeys, type CountChange } from '@tally/cache';
+import { mirrorCounts, parseMirroredNumber, pipelineByNode, scanKeys, type CountChange } from '@tally/cache';
 import { existingAuthorIds } from '@tally/db';
 import type { RelayContext } from './outbox-relay.js';
-
-const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
 
 /** Scans every author key (every master of a cluster) and removes those of missing authors; returns how many it removed. */
 export async function removeOrphanKeys(context: RelayContext, options: { scanCount?: number } = {}): Promise<number> {
@@ -26,9 +24,11 @@ export async function removeOrphanKeys(context: RelayContext, options: { scanCou
     const existing = await existingAuthorIds(context.pool, candidates.map((candidate) => candidate.authorId));
     const removals: CountChange[] = [];
     candidates.forEach(({ authorId }, index) => {
+      if (existing.has(authorId)) return;
       const [error, version] = versions[index] ?? [null, null];
-      if (error || existing.has(authorId) || typeof version !== 'string' || !DECIMAL.test(version)) return;
-      removals.push({ authorId, booksCount: null, version: Number(version) });
+      // A key of another type (the HGET failed) or a malformed version is removed whatever it
+      // holds; a well-formed one only up to the version read (the script refuses newer ones).
+      removals.push({ authorId, booksCount: null, version: (error ? undefined : parseMirroredNumber(version as string | null)) ?? 0 });
     });
     removed += (await mirrorCounts(context.redis, context.keys, removals)).removed;
   }

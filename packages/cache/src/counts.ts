@@ -26,11 +26,26 @@ export interface MirrorResult {
 
 const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
 
-/** The author's mirrored count, or undefined when Redis has no (well-formed) entry for it. */
+/** A count or version field as the scripts write it (a decimal string), or undefined if it is not one. */
+export function parseMirroredNumber(text: string | null | undefined): number | undefined {
+  return typeof text === 'string' && DECIMAL.test(text) ? Number(text) : undefined;
+}
+
+/**
+ * The author's mirrored count, or undefined when Redis has no well-formed entry for it (missing,
+ * malformed, or a key of another type, which the next mirror write replaces).
+ */
 export async function readMirroredCount(redis: RedisClient, keys: RedisKeys, authorId: number): Promise<MirroredCount | undefined> {
-  const [booksCount, version] = await redis.hmget(keys.author(authorId), 'books_count', 'version');
-  if (booksCount == null || version == null || !DECIMAL.test(booksCount) || !DECIMAL.test(version)) return undefined;
-  return { booksCount: Number(booksCount), version: Number(version) };
+  let fields: Array<string | null>;
+  try {
+    fields = await redis.hmget(keys.author(authorId), 'books_count', 'version');
+  } catch (error) {
+    if (error instanceof Error && error.message.startsWith('WRONGTYPE')) return undefined;
+    throw error;
+  }
+  const booksCount = parseMirroredNumber(fields[0]);
+  const version = parseMirroredNumber(fields[1]);
+  return booksCount === undefined || version === undefined ? undefined : { booksCount, version };
 }
 
 /**

@@ -44,6 +44,7 @@ export function redisKeys(prefix: string): RedisKeys {
   });
 }
 
-function escapeGlob(text: string): string {
+/** `text` with Redis glob characters escaped, for a SCAN MATCH pattern that starts with it. */
+export function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&');
 }

@@ -2,11 +2,8 @@
 // (the author hashes, the relay's {relay} keys, BullMQ's {bull} keys).
 import { pipelineByNode } from './node-pipelines.js';
 import { isCluster, type RedisClient } from './redis-client.js';
+import { escapeGlob } from './keys.js';
 import { scanKeys } from './scan-keys.js';
-
-function escapeGlob(text: string): string {
-  return text.replace(/[*?[\]\\]/g, '\\$&');
-}
 
 /**
  * Deletes every key under `prefix` with SCAN and UNLINK (never KEYS or FLUSHALL), on every master

@@ -61,6 +61,8 @@ describe('version-guarded writes to Redis', () => {
   it('ignores a malformed hash instead of serving it', async () => {
     await cache.redis.hset(cache.keys.author(5), 'books_count', 'lots', 'version', '1');
     expect(await readMirroredCount(cache.redis, cache.keys, 5)).toBeUndefined();
+    await cache.redis.set(cache.keys.author(9), 'not a hash');
+    expect(await readMirroredCount(cache.redis, cache.keys, 9)).toBeUndefined();
   });
 
   it('the heartbeat exists for its TTL and can be withdrawn', async () => {
