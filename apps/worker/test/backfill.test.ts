@@ -66,7 +66,8 @@ describe('backfill', () => {
       runBackfill(state(), { chunkSize: 3, afterId: first.afterId }),
       writeStorm(db.pool, authors, { operations: 30, writers: 2 }),
     ]);
-    expect(rest).toMatchObject({ afterId: authors[6] });
+    // It resumed after the first chunk; where it ended depends on which counts the writers computed.
+    expect(rest.afterId).toBeGreaterThan(first.afterId);
     // Writers touching a NULL author compute its count themselves; backfill does the others.
     expect(first.computed + rest.computed).toBeLessThanOrEqual(7);
     expect(await countAuthorsWithUnknownCount(db.pool)).toBe(0);
