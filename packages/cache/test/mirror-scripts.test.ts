@@ -17,6 +17,13 @@ describe('version-guarded writes to Redis', () => {
     expect(await readMirroredCount(cache.redis, cache.keys, 1)).toEqual({ booksCount: 70, version: 7 });
   });
 
+  it('an equal-version replay is a no-op, even with another count', async () => {
+    await mirrorCounts(cache.redis, cache.keys, [{ authorId: 10, booksCount: 4, version: 9 }]);
+    const replay = await mirrorCounts(cache.redis, cache.keys, [{ authorId: 10, booksCount: 999, version: 9 }]);
+    expect(replay).toEqual({ written: 0, removed: 0, unchanged: 1 });
+    expect(await readMirroredCount(cache.redis, cache.keys, 10)).toEqual({ booksCount: 4, version: 9 });
+  });
+
   it('compares versions as decimal strings, exact past 2^53', async () => {
     await mirrorCounts(cache.redis, cache.keys, [{ authorId: 2, booksCount: 1, version: 9 }]);
     await mirrorCounts(cache.redis, cache.keys, [{ authorId: 2, booksCount: 2, version: 10 }]);
