@@ -70,6 +70,9 @@ ALTER TABLE tally.count_outbox SET (
 -- version, silently, so the rest of the write succeeds. The counter triggers below write at trigger
 -- depth 1 and skip this guard through the triggers' WHEN clause; the maintenance functions run with
 -- tally.maintenance = on, set by their own SET clause and restored when they return.
+-- What it does not stop: a session that sets tally.maintenance itself, or a write to author from
+-- inside another trigger (depth 1 and deeper are trusted). It guards against mistakes, not against
+-- a database user determined to write the column; reconcile repairs such writes.
 CREATE FUNCTION tally.tg_author__guard_count() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
