@@ -67,7 +67,12 @@ describe('a Redis Cluster that loses a master or does not answer', () => {
       await victim.kill();
       await victim.start();
       await cluster.waitUntilHealthy();
-      const newRunId = await runIdAt(victim.port);
+      // The restarted node may refuse a connection for a moment after the cluster reports healthy.
+      let newRunId = '';
+      await waitFor('the restarted master to answer', async () => {
+        newRunId = await runIdAt(victim.port).catch(() => '');
+        return newRunId !== '';
+      });
 
       // Without a rebuild the authors whose hashes lived on the victim would stay missing: nothing
       // writes them (no new books, reconcile is off in these workers).
