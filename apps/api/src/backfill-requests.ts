@@ -4,17 +4,15 @@
 // forget_books_counts) can be queued again under the same id.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Queue } from 'bullmq';
-import { BACKFILL_ALL_JOB_ID, backfillJobId, type BackfillJobData, type RedisClient } from '@tally/cache';
+import {
+  BACKFILL_ALL_JOB_ID,
+  BACKFILL_JOB_NAME,
+  DEDUPLICATED_BACKFILL_OPTIONS,
+  backfillJobId,
+  type BackfillJobData,
+  type RedisClient,
+} from '@tally/cache';
 import type { ApiMetrics } from './metrics.js';
-
-export const BACKFILL_JOB_NAME = 'backfill';
-
-const JOB_OPTIONS = {
-  attempts: 5,
-  backoff: { type: 'exponential', delay: 1000 },
-  removeOnComplete: true,
-  removeOnFail: true,
-} as const;
 
 export class BackfillRequests {
   constructor(
@@ -35,7 +33,7 @@ export class BackfillRequests {
     const data: BackfillJobData =
       authorId === 'all' ? { reason: 'api-count-fallback' } : { authorIds: [authorId], reason: 'api-count-fallback' };
     const jobId = authorId === 'all' ? BACKFILL_ALL_JOB_ID : backfillJobId(authorId);
-    this.queue.add(BACKFILL_JOB_NAME, data, { ...JOB_OPTIONS, jobId }).then(
+    this.queue.add(BACKFILL_JOB_NAME, data, { ...DEDUPLICATED_BACKFILL_OPTIONS, jobId }).then(
       () => this.metrics.backfillRequests.labels('queued').inc(),
       (error: unknown) => {
         this.metrics.backfillRequests.labels('failed').inc();

@@ -37,3 +37,18 @@ export const JOB_OPTIONS = {
   removeOnComplete: { count: 1000 },
   removeOnFail: { count: 5000 },
 } as const;
+
+/** Name of every backfill job (the dashboard shows it). */
+export const BACKFILL_JOB_NAME = 'backfill';
+
+/**
+ * Options of backfills queued under a deduplicating job id (`backfillJobId`, BACKFILL_ALL_JOB_ID):
+ * the same retries, but removed once done, so a count forgotten later can be queued again under
+ * the same id (the id deduplicates only a job still waiting or running).
+ */
+export const DEDUPLICATED_BACKFILL_OPTIONS = {
+  attempts: JOB_OPTIONS.attempts,
+  backoff: JOB_OPTIONS.backoff,
+  removeOnComplete: true,
+  removeOnFail: true,
+} as const;

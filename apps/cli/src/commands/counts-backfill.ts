@@ -3,7 +3,16 @@
 // --wait enqueues a job of its own and follows the worker's progress until it finishes.
 import { randomUUID } from 'node:crypto';
 import { isClusterUrl } from '@tally/config';
-import { BACKFILL_ALL_JOB_ID, BACKFILL_QUEUE, createRedis, redisOptionsFor, type BackfillJobData } from '@tally/cache';
+import {
+  BACKFILL_ALL_JOB_ID,
+  BACKFILL_JOB_NAME,
+  BACKFILL_QUEUE,
+  DEDUPLICATED_BACKFILL_OPTIONS,
+  JOB_OPTIONS,
+  createRedis,
+  redisOptionsFor,
+  type BackfillJobData,
+} from '@tally/cache';
 import { runBackfill, type BackfillProgress, type BackfillResult } from '@tally/worker';
 import { Queue, QueueEvents } from 'bullmq';
 import type { CliContext } from '../context.js';
@@ -21,15 +30,13 @@ export interface BackfillCommandResult {
   total: number | null;
 }
 
-const JOB_NAME = 'backfill';
-const RETRIES = { attempts: 5, backoff: { type: 'exponential', delay: 1000 } } as const;
 
 async function enqueue(context: CliContext): Promise<BackfillCommandResult> {
   const queue = new Queue<BackfillJobData>(BACKFILL_QUEUE, { connection: await context.redis(), prefix: context.keys.bullPrefix });
   try {
     const existing = await queue.getJob(BACKFILL_ALL_JOB_ID);
     // Finished jobs are removed, so the shared id only deduplicates a backfill still to come.
-    await queue.add(JOB_NAME, { reason: 'cli' }, { ...RETRIES, jobId: BACKFILL_ALL_JOB_ID, removeOnComplete: true, removeOnFail: true });
+    await queue.add(BACKFILL_JOB_NAME, { reason: 'cli' }, { ...DEDUPLICATED_BACKFILL_OPTIONS, jobId: BACKFILL_ALL_JOB_ID });
     return { mode: 'enqueue', jobId: BACKFILL_ALL_JOB_ID, alreadyQueued: existing !== undefined, computed: null, total: null };
   } finally {
     await queue.close();
@@ -80,7 +87,7 @@ async function enqueueAndWait(context: CliContext, timeoutMs: number): Promise<B
   try {
     // Listen before adding, so a quick job cannot finish unseen.
     await events.waitUntilReady();
-    const job = await queue.add(JOB_NAME, { reason: 'cli' }, { ...RETRIES, jobId, removeOnComplete: { age: 3600 }, removeOnFail: { age: 86_400 } });
+    const job = await queue.add(BACKFILL_JOB_NAME, { reason: 'cli' }, { attempts: JOB_OPTIONS.attempts, backoff: JOB_OPTIONS.backoff, jobId, removeOnComplete: { age: 3600 }, removeOnFail: { age: 86_400 } });
     let result: BackfillResult;
     try {
       result = await job.waitUntilFinished(events, timeoutMs);
