@@ -54,8 +54,8 @@ export function authorBooksList(app: FastifyInstance, authorId: number): Counted
 
 export function allBooksList(app: FastifyInstance): CountedList<BookRow> {
   return {
-    page: (limit, offset) => listBooksPage(app.db, { authorId: null, limit, offset }),
-    keyset: (from, limit, direction) => listBooksByKeyset(app.db, { authorId: null, from, limit, direction }),
+    page: (limit, offset) => listBooksPage(app.db, { limit, offset }),
+    keyset: (from, limit, direction) => listBooksByKeyset(app.db, { from, limit, direction }),
     count: async () => ({ ...(await app.counts.allBooks()), parentConfirmed: true }),
     parentExists: exists,
   };

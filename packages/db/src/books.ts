@@ -41,42 +41,31 @@ export async function deleteBook(db: Queryable, id: number): Promise<boolean> {
   return (rowCount ?? 0) > 0;
 }
 
-/** Up to `limit` books of one author (or of all authors when authorId is null), in id order. */
-export async function listBooksPage(
-  db: Queryable,
-  page: { authorId: number | null; limit: number; offset: number },
-): Promise<BookRow[]> {
-  const byAuthor = page.authorId !== null;
-  const { rows } = await db.query<BookRow>(
-    byAuthor
-      ? {
-          name: 'tally_list_books_page',
-          text: `SELECT ${BOOK_COLUMNS} FROM book WHERE author_id = $1 ORDER BY id LIMIT $2 OFFSET $3`,
-          values: [page.authorId, page.limit, page.offset],
-        }
-      : {
-          name: 'tally_list_all_books_page',
-          text: `SELECT ${BOOK_COLUMNS} FROM book ORDER BY id LIMIT $1 OFFSET $2`,
-          values: [page.limit, page.offset],
-        },
-  );
+/**
+ * Up to `limit` of all books in id order, skipping `offset`. One author's books come with the
+ * author's count from listAuthorBooksPage (author-books.ts).
+ */
+export async function listBooksPage(db: Queryable, page: { limit: number; offset: number }): Promise<BookRow[]> {
+  const { rows } = await db.query<BookRow>({
+    name: 'tally_list_all_books_page',
+    text: `SELECT ${BOOK_COLUMNS} FROM book ORDER BY id LIMIT $1 OFFSET $2`,
+    values: [page.limit, page.offset],
+  });
   return rows;
 }
 
 /**
- * Up to `limit` books after (forward, ascending) or before (backward, descending) the id `from`;
- * null starts at the respective end. An index range scan: the same cost at any depth.
+ * Up to `limit` of all books after (forward, ascending) or before (backward, descending) the id
+ * `from`; null starts at the respective end. An index range scan: the same cost at any depth.
  */
 export async function listBooksByKeyset(
   db: Queryable,
-  page: { authorId: number | null; from: number | null; limit: number; direction: 'forward' | 'backward' },
+  page: { from: number | null; limit: number; direction: 'forward' | 'backward' },
 ): Promise<BookRow[]> {
-  const scope = page.authorId === null ? 'all' : 'author';
-  const authorFilter = page.authorId === null ? '' : 'author_id = $3 AND';
   const { rows } = await db.query<BookRow>({
-    name: `tally_list_books_${scope}_${page.direction}`,
-    text: `SELECT ${BOOK_COLUMNS} FROM book WHERE ${authorFilter} ${keysetRange('$1', page.direction)} LIMIT $2`,
-    values: page.authorId === null ? [page.from, page.limit] : [page.from, page.limit, page.authorId],
+    name: `tally_list_all_books_${page.direction}`,
+    text: `SELECT ${BOOK_COLUMNS} FROM book WHERE ${keysetRange('$1', page.direction)} LIMIT $2`,
+    values: [page.from, page.limit],
   });
   return rows;
 }
